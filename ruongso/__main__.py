@@ -1,0 +1,3 @@
+from ruongso.cli import main
+
+main()
