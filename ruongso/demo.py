@@ -1,0 +1,278 @@
+"""The local farm behind `ruongso demo`.
+
+Everything runs as child processes that meet only through MQTT and InfluxDB, exactly as in a
+deployment: a private Mosquitto and InfluxDB (data in a folder of the run), `ruongso sim`,
+`ruongso ingest` and, when installed, `ruongso analytics run`. The demo itself is one more MQTT
+subscriber that shows the latest readings per node and prints alerts as they arrive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from contract import topics
+from contract.alerts import AlertEvent, decode_alert
+from contract.quantities import QUANTITIES
+from contract.wire import Reading, WireError, decode_telemetry
+from ruongso.influx import InfluxClient, InfluxError
+from ruongso.local_services import Influxd, Mosquitto, ServiceError
+from ruongso.mqtt import connect_and_wait, make_client, parse_mqtt_url
+
+DB = "farm"
+
+
+class DemoError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    minutes: float | None
+    sites: int
+    nodes_per_site: int
+    interval: float
+    speed: float
+    faults: str
+    seed: int
+    data_dir: Path
+    keep_data: bool
+    plain: bool
+
+
+@dataclass
+class NodeView:
+    site: str
+    node: str
+    reading: Reading
+    seen_at: float
+
+
+@dataclass
+class FarmView:
+    """What the demo's own MQTT subscriber has seen; written by paho's thread, read by the screen."""
+
+    nodes: dict[tuple[str, str], NodeView] = field(default_factory=dict)
+    alerts: list[AlertEvent] = field(default_factory=list)
+    messages: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def on_message(self, topic: str, payload: bytes) -> AlertEvent | None:
+        try:
+            if topic.endswith("/alerts"):
+                event = decode_alert(payload)
+                with self.lock:
+                    self.alerts.append(event)
+                return event
+            t = topics.NodeTopic.parse(topic)
+            decoded = decode_telemetry(payload, t.node)
+        except (WireError, topics.TopicError):
+            return None  # ingest counts and reports bad messages; the view just skips them
+        with self.lock:
+            self.messages += 1
+            for r in decoded.readings:
+                prev = self.nodes.get((t.site, t.node))
+                if prev is None or r.ts >= prev.reading.ts:
+                    self.nodes[(t.site, t.node)] = NodeView(t.site, t.node, r, time.monotonic())
+        return None
+
+
+class Child:
+    """A `ruongso <part>` child process with its output in a log file of the run."""
+
+    def __init__(self, name: str, args: list[str], run_dir: Path) -> None:
+        self.name = name
+        self.log_path = run_dir / f"{name}.log"
+        self._log: IO[bytes] = open(self.log_path, "wb")  # noqa: SIM115 - lives as long as the child
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ruongso", *args],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def tail(self, n: int = 8) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 20.0) -> int | None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self._log.close()
+        return self.proc.returncode
+
+
+def _available(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def _fmt(name: str, value: float) -> str:
+    q = QUANTITIES[name]
+    text = f"{value:.1f}".replace(".", ",")  # Vietnamese decimal comma
+    return f"{q.label_vi} {text}{(' ' + q.unit) if q.unit else ''}"
+
+
+class Demo:
+    def __init__(self, opts: DemoOptions) -> None:
+        self.opts = opts
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        self.run_dir = (opts.data_dir / f"run-{stamp}").resolve()
+        self.view = FarmView()
+        self.children: list[Child] = []
+        self.services: list[Mosquitto | Influxd] = []
+        self.manifest: dict[str, Any] = {}
+        self.stop_event = threading.Event()
+
+    # --- start and stop ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.broker = Mosquitto(self.run_dir / "mosquitto")
+            self.broker.start()
+            self.services.append(self.broker)
+            self.influxd = Influxd(self.run_dir / "influxd")
+            self.influxd.start()
+            self.services.append(self.influxd)
+        except ServiceError as exc:
+            raise DemoError(str(exc)) from None
+        self.influx = InfluxClient(self.influxd.url, DB)
+        self.influx.create_database()
+        self._subscribe()
+        common = ["--mqtt-url", self.broker.url]
+        self.children.append(
+            Child("ingest", ["ingest", *common, "--influx-url", self.influxd.url, "--influx-db", DB], self.run_dir)
+        )
+        if _available("analytics.cli"):
+            self.children.append(
+                Child("analytics", ["analytics", "run", *common, "--influx-url", self.influxd.url,
+                                    "--influx-db", DB], self.run_dir)
+            )
+        self.children.append(Child("sim", self._sim_args(), self.run_dir))
+
+    def _sim_args(self) -> list[str]:
+        o = self.opts
+        args = ["sim", "--mqtt-url", self.broker.url, "--sites", str(o.sites), "--nodes-per-site",
+                str(o.nodes_per_site), "--interval", str(o.interval), "--seed", str(o.seed),
+                "--manifest", str(self.run_dir / "sites.json"), "--truth", str(self.run_dir / "faults.jsonl")]
+        if o.faults:
+            args += ["--faults", o.faults]
+        if o.minutes is None:
+            return [*args, "--duration", "3650d", "--speed", "1"]
+        span_s = o.minutes * 60 * o.speed
+        # Simulated time ends now: a fast run fills the past, never the future ingest would refuse.
+        start_ms = int((time.time() - span_s) * 1000) if o.speed > 1 else int(time.time() * 1000)
+        return [*args, "--duration", f"{span_s:.0f}", "--speed", f"{o.speed:g}", "--start", str(start_ms)]
+
+    def _subscribe(self) -> None:
+        target = parse_mqtt_url(self.broker.url)
+        self.client = make_client(target, client_id="ruongso-demo-view")
+        self.client.on_message = lambda c, u, msg: self._on_message(msg.topic, msg.payload)
+
+        def on_connect(c: Any, u: Any, f: Any, rc: Any, p: Any = None) -> None:
+            c.subscribe([(topics.ALL_TELEMETRY, 0), (topics.ALL_ALERTS, 1)])
+
+        self.client.on_connect = on_connect
+        connect_and_wait(self.client, target)
+
+    def _on_message(self, topic: str, payload: bytes) -> None:
+        try:
+            event = self.view.on_message(topic, payload)
+            if event is not None:
+                self.screen.alert(event)
+        except Exception:
+            return
+
+    def stop_children(self) -> list[Child]:
+        """Stop producers first, so ingest can flush what it has; return the children that failed."""
+        failed = [c for c in self.children if not c.alive() and c.proc.returncode != 0]
+        for child in sorted(self.children, key=lambda c: c.name != "sim"):
+            child.stop()
+        with contextlib.suppress(Exception):
+            self.client.loop_stop()
+            self.client.disconnect()
+        return failed
+
+    def stop_services(self) -> None:
+        with contextlib.suppress(Exception):
+            self.influx.close()
+        for svc in reversed(self.services):
+            svc.stop()
+        if not self.opts.keep_data:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+
+    # --- figures from InfluxDB -----------------------------------------------------------------
+
+    def stored_points(self) -> int:
+        try:
+            return self.influx.count_points("reading")
+        except InfluxError:
+            return -1
+
+    def rejects_by_reason(self) -> Counter[str]:
+        out: Counter[str] = Counter()
+        try:
+            for s in self.influx.query('SELECT sum("count") FROM "rejected" GROUP BY "reason"'):
+                out[s.tags.get("reason", "?")] += int(s.values[0][1])
+        except InfluxError:
+            pass
+        return out
+
+    def load_manifest(self) -> None:
+        path = self.run_dir / "sites.json"
+        if not self.manifest and path.exists():
+            with contextlib.suppress(ValueError, OSError):
+                self.manifest = json.loads(path.read_text())
+
+    def site_label(self, site: str) -> str:
+        for s in self.manifest.get("sites", []):
+            if s.get("site") == site:
+                return f"{s.get('name', site)} ({s.get('profile', '?')})"
+        return site
+
+
+def run_demo(opts: DemoOptions) -> None:
+    from ruongso.demo_screen import make_screen
+
+    demo = Demo(opts)
+    demo.screen = make_screen(demo, plain=opts.plain)  # type: ignore[attr-defined]
+    deadline = None if opts.minutes is None else time.monotonic() + opts.minutes * 60
+    signal.signal(signal.SIGTERM, lambda *_: demo.stop_event.set())
+    failed: list[Child] = []
+    try:
+        demo.start()
+        demo.screen.run(deadline)  # type: ignore[attr-defined]
+    except KeyboardInterrupt:
+        pass
+    finally:
+        failed = demo.stop_children()
+        started = len(demo.services) == 2
+        points = demo.stored_points() if started else 0
+        rejects = demo.rejects_by_reason() if started else Counter()
+        demo.stop_services()
+    demo.screen.summary(points, rejects, failed)  # type: ignore[attr-defined]
