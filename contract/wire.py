@@ -53,6 +53,10 @@ class Reason:
     NOT_A_NUMBER = "not_a_number"
     NOT_FINITE = "not_finite"
     IMPLAUSIBLE = "implausible"
+    # added for ingest (backward compatible): a topic that is not farm/<site>/<node>/<kind>, and a
+    # point InfluxDB refused for good (400 bad line, 422 outside retention …)
+    BAD_TOPIC = "bad_topic"
+    INFLUX_REFUSED = "influx_refused"
 
 
 class WireError(ValueError):
