@@ -1,0 +1,190 @@
+"""The default detector: robust local level with a learned daily profile and level-shift re-learning.
+
+Built for streams it knows nothing about (no unit, no name, any scale):
+- the prediction for the next value is the median of the last few values, so one outlier never moves
+  it and a persistent level shift is followed after half a window;
+- the noise scale is an exponentially weighted mean absolute residual whose updates are clipped, so
+  anomalies are not learned as normal (river's `ThresholdFilter(protect=True)` idea);
+- when timestamps show at least 12 samples a day, a daily profile (mean deviation from the daily level
+  per time-of-day bin) is learned and the residuals of the de-seasonalised stream are used whenever
+  they have been the better predictor recently;
+- a long robust window (median and inter-quartile range) scores slow departures from the recent
+  level; after `shift_run` consecutive departures it is re-learned from the recent values, so a
+  persistent level shift is flagged at its onset and then accepted as the new normal.
+The score is 0 during the grace period.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, insort
+from collections import deque
+from typing import Any
+
+from analytics.detectors.base import z_to_score
+
+DAY_S = 86400.0
+
+
+def _median(values: deque[float]) -> float:
+    s = sorted(values)
+    n = len(s)
+    mid = n // 2
+    return s[mid] if n % 2 else 0.5 * (s[mid - 1] + s[mid])
+
+
+class SeasonalRobust:
+    def __init__(
+        self,
+        grace: int = 48,
+        short: int = 7,
+        long: int = 256,
+        day_bins: int = 48,
+        profile_days: float = 7.0,
+        shift_run: int = 12,
+        scale_memory: int = 200,
+        z0: float = 3.5,
+    ) -> None:
+        self._params: dict[str, Any] = {
+            "grace": grace, "short": short, "long": long, "day_bins": day_bins,
+            "profile_days": profile_days, "shift_run": shift_run, "scale_memory": scale_memory, "z0": z0,
+        }
+        self.grace = grace
+        self.long = long
+        self.day_bins = day_bins
+        self.profile_days = profile_days
+        self.shift_run = shift_run
+        self.scale_memory = scale_memory
+        self.z0 = z0
+        self.n = 0
+        self.last_z = 0.0
+        self._last_ts: float | None = None
+        self._dts: list[float] = []
+        self._bins = 0
+        self._per_bin_day = 1.0
+        self._prof: list[float] = []
+        self._prof_n: list[int] = []
+        self._level: float | None = None
+        self._level_alpha = 0.0
+        self._first_ts: float | None = None
+        self._short_raw: deque[float] = deque(maxlen=short)
+        self._short_adj: deque[float] = deque(maxlen=short)
+        self._err_raw = 0.0
+        self._err_adj = 0.0
+        self._scale_raw = 0.0
+        self._scale_adj = 0.0
+        self._sorted: list[float] = []
+        self._fifo: deque[float] = deque()
+        self._recent: deque[float] = deque(maxlen=shift_run)
+        self._run = 0
+        self._res = math.inf
+        self._prev: float | None = None
+
+    def clone(self) -> SeasonalRobust:
+        return SeasonalRobust(**self._params)
+
+    # -- sampling interval and daily profile ---------------------------------------------------------
+
+    def _learn_interval(self, ts: float) -> None:
+        if self._first_ts is None:
+            self._first_ts = ts
+        if self._last_ts is not None and self._bins == 0 and len(self._dts) < 32:
+            dt = ts - self._last_ts
+            if dt > 0:
+                self._dts.append(dt)
+                if len(self._dts) == 32:
+                    dt_med = sorted(self._dts)[16]
+                    per_day = DAY_S / dt_med
+                    if per_day >= 12:
+                        self._bins = int(min(self.day_bins, per_day))
+                        self._per_bin_day = per_day / self._bins
+                        self._prof = [0.0] * self._bins
+                        self._prof_n = [0] * self._bins
+                        self._level_alpha = min(1.0, dt_med / DAY_S)
+        self._last_ts = ts
+
+    def _profile_ready(self, ts: float) -> bool:
+        return self._bins > 0 and self._first_ts is not None and ts - self._first_ts >= 1.5 * DAY_S
+
+    # -- the update ----------------------------------------------------------------------------------
+
+    def update(self, value: float, ts: float) -> float:
+        x = float(value)
+        if not math.isfinite(x):
+            self.last_z = 0.0
+            return 0.0
+        self.n += 1
+        self._learn_interval(ts)
+        if self._prev is not None:
+            d = abs(x - self._prev)
+            if 0.0 < d < self._res:
+                self._res = d
+        self._prev = x
+
+        b = -1
+        p = 0.0
+        if self._bins:
+            b = int((ts % DAY_S) / DAY_S * self._bins) % self._bins
+            if self._prof_n[b] >= 2 and self._profile_ready(ts):
+                p = self._prof[b]
+        y = x - p
+        floor = max(self._res if self._res < math.inf else 0.0, 1e-9 * (abs(x) + 1.0))
+
+        z_short = 0.0
+        r_raw = r_adj = 0.0
+        if len(self._short_raw) >= 3:
+            r_raw = x - _median(self._short_raw)
+            r_adj = y - _median(self._short_adj)
+            use_adj = self._profile_ready(ts) and self._err_adj < 0.9 * self._err_raw
+            r, scale = (r_adj, self._scale_adj) if use_adj else (r_raw, self._scale_raw)
+            z_short = abs(r) / max(1.2533 * scale, floor)
+
+        z_long = 0.0
+        m = len(self._sorted)
+        if m >= 64:
+            med = self._sorted[m // 2]
+            iqr = self._sorted[(3 * m) // 4] - self._sorted[m // 4]
+            spread = max(iqr / 1.349, 1.2533 * max(self._scale_raw, self._scale_adj), floor)
+            z_long = abs(y - med) / spread
+
+        self._learn(x, y, b, r_raw, r_adj, z_short, z_long)
+        z = max(z_short, 0.7 * z_long)
+        self.last_z = z
+        if self.n <= self.grace:
+            return 0.0
+        return z_to_score(z, self.z0)
+
+    def _learn(self, x: float, y: float, b: int, r_raw: float, r_adj: float, z_short: float, z_long: float) -> None:
+        a = 1.0 / min(self.n, self.scale_memory)
+        if len(self._short_raw) >= 3:
+            cap_raw = 4.0 * self._scale_raw if self.n > 8 and self._scale_raw > 0 else math.inf
+            cap_adj = 4.0 * self._scale_adj if self.n > 8 and self._scale_adj > 0 else math.inf
+            self._scale_raw += a * (min(abs(r_raw), cap_raw) - self._scale_raw)
+            self._scale_adj += a * (min(abs(r_adj), cap_adj) - self._scale_adj)
+            self._err_raw += a * (min(abs(r_raw), cap_raw) - self._err_raw)
+            self._err_adj += a * (min(abs(r_adj), cap_adj) - self._err_adj)
+        self._short_raw.append(x)
+        self._short_adj.append(y)
+
+        if self._bins and b >= 0:
+            if self._level is None:
+                self._level = x
+            else:
+                self._level += self._level_alpha * (x - self._level)
+            if z_short < 6.0:  # anomalies do not shape the profile
+                k = self._prof_n[b] + 1
+                self._prof_n[b] = k
+                self._prof[b] += (x - self._level - self._prof[b]) / min(k, self.profile_days * self._per_bin_day)
+
+        insort(self._sorted, y)
+        self._fifo.append(y)
+        if len(self._fifo) > self.long:
+            old = self._fifo.popleft()
+            del self._sorted[bisect_left(self._sorted, old)]
+        self._recent.append(y)
+        self._run = self._run + 1 if z_long > 4.0 else 0
+        if self._run >= self.shift_run:
+            # A persistent departure is a new level: forget the old one.
+            self._fifo = deque(self._recent)
+            self._sorted = sorted(self._recent)
+            self._run = 0
