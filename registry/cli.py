@@ -1,0 +1,112 @@
+"""`ruongso node`: provision nodes (credentials, broker files, node.yaml), revoke them, list them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from registry.cli_common import REGISTRY_OPTION, fail, opened
+
+app = typer.Typer(no_args_is_help=True, help="Provision and revoke sensor nodes.")
+
+
+@app.command("add")
+def add(
+    site: str = typer.Option(..., "--site", help="Site slug (must exist: `ruongso site add`)."),
+    node: str = typer.Option(..., "--node", help="New node slug, unique within the site."),
+    profile: str = typer.Option(None, "--profile", help="Check the site has this profile (sensors default to it)."),
+    sensors: str = typer.Option(None, "--sensors", help="Comma-separated quantities (default: the profile's)."),
+    interval: int = typer.Option(60, "--interval", help="Seconds between reading sets."),
+    firmware: str = typer.Option("", "--firmware"),
+    out: Path = typer.Option(None, "--out", help="node.yaml path (default ./<site>-<node>.node.yaml; '-' prints it)."),
+    registry: str = REGISTRY_OPTION,
+) -> None:
+    """Create a node with a fresh MQTT password, update Mosquitto's files, write the node's node.yaml."""
+    from registry import node_yaml, provision
+    from registry.sites import get_site
+
+    with opened(registry_url=registry) as (settings, conn):
+        if profile is not None and get_site(conn, site).profile != profile:
+            raise fail(f"site {site!r} has profile {get_site(conn, site).profile!r}, not {profile!r}")
+        chosen = [s.strip() for s in sensors.split(",") if s.strip()] if sensors else None
+        done = provision.add_node(conn, settings.broker_files(), settings.url_for_nodes(), site, node, chosen,
+                                  interval, firmware)
+    if str(out) == "-":
+        typer.echo(node_yaml.render(done.config), nl=False)
+        return
+    path = out or Path(f"{site}-{node}.node.yaml")
+    node_yaml.save(done.config, path)
+    typer.echo(f"node {site}/{node} added; MQTT user {done.node.mqtt_username}; node.yaml (with password) at {path}")
+    if not done.broker_synced:
+        typer.echo("note: no Mosquitto files configured (RUONGSO_MOSQUITTO_PASSWORD_FILE/_ACL_FILE): broker unchanged")
+
+
+@app.command("revoke")
+def revoke(
+    site: str = typer.Option(..., "--site"),
+    node: str = typer.Option(..., "--node"),
+    registry: str = REGISTRY_OPTION,
+) -> None:
+    """Lock a node out: its password and ACL leave Mosquitto's files and the broker reloads."""
+    from registry import provision
+
+    with opened(registry_url=registry) as (settings, conn):
+        _, synced = provision.revoke_node(conn, settings.broker_files(), site, node)
+    typer.echo(f"node {site}/{node} revoked" + ("" if synced else " (no Mosquitto files configured)"))
+
+
+@app.command("rotate")
+def rotate(
+    site: str = typer.Option(..., "--site"),
+    node: str = typer.Option(..., "--node"),
+    out: Path = typer.Option(None, "--out", help="Where to write the new node.yaml ('-' prints it)."),
+    registry: str = REGISTRY_OPTION,
+) -> None:
+    """Give a node a new MQTT password (the old one stops working)."""
+    from registry import node_yaml, provision
+
+    with opened(registry_url=registry) as (settings, conn):
+        done = provision.rotate_password(conn, settings.broker_files(), settings.url_for_nodes(), site, node)
+    if str(out) == "-":
+        typer.echo(node_yaml.render(done.config), nl=False)
+        return
+    path = out or Path(f"{site}-{node}.node.yaml")
+    node_yaml.save(done.config, path)
+    typer.echo(f"node {site}/{node}: new password in {path}")
+
+
+@app.command("list")
+def list_(site: str = typer.Option(None, "--site"), registry: str = REGISTRY_OPTION) -> None:
+    """Nodes with state, sensors and interval."""
+    from registry.nodes import list_nodes
+
+    with opened(registry_url=registry) as (_, conn):
+        for n in list_nodes(conn, site):
+            typer.echo(f"{n.site}/{n.slug}\t{n.state}\t{n.interval_s}s\t{','.join(n.sensors)}\t{n.firmware}")
+
+
+@app.command("service-account")
+def service_account(
+    username: str = typer.Argument(..., help="Account name, e.g. ingest or analytics (a slug)."),
+    read_only: bool = typer.Option(False, "--read-only", help="Read farm/# only (dashboards, bridges)."),
+    registry: str = REGISTRY_OPTION,
+) -> None:
+    """Create or re-key a broker account for a server-side service (reads every node); prints the password once."""
+    from registry import provision
+
+    with opened(registry_url=registry) as (settings, conn):
+        password = provision.set_service_account(conn, settings.broker_files(), username,
+                                                 "read" if read_only else "readwrite")
+    typer.echo(password)
+
+
+@app.command("sync-broker")
+def sync_broker(registry: str = REGISTRY_OPTION) -> None:
+    """Rewrite Mosquitto's password and ACL files from the registry and reload the broker."""
+    from registry.broker_files import sync
+
+    with opened(registry_url=registry) as (settings, conn):
+        if not sync(conn, settings.broker_files()):
+            raise fail("set RUONGSO_MOSQUITTO_PASSWORD_FILE and RUONGSO_MOSQUITTO_ACL_FILE first")
+    typer.echo("broker files written")
