@@ -1,0 +1,41 @@
+"""Names from docs/influx-schema.md that the boards query, in one place.
+
+`site_info` is not (yet) in that document: it is the one addition the boards need, because sites'
+coordinates and production types live in the registry, which Grafana cannot read with its built-in
+data sources. One point per site, rewritten whenever the site changes:
+
+    site_info,site=<slug>,profile=<profile id> lat=<float>,lon=<float>,name="<display name>" <ms>
+
+Written by `ruongso dashboards sites FILE` today (docs/operations.md); the registry should write it
+when a site is created or edited. Boards read it without a time filter (the last point per site).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from contract.wire import MEASUREMENT as READING
+
+ALERT: Final = "alert"
+DERIVED: Final = "derived"
+NODE_HEALTH: Final = "node_health"
+NODE_STATUS: Final = "node_status"
+PIPELINE: Final = "pipeline"
+REJECTED: Final = "rejected"
+SITE_INFO: Final = "site_info"
+
+# Alerts that still need someone: analytics writes one point per state change, so an alert is
+# active while the last point of its (site, node, rule) carries one of these states.
+ACTIVE_STATES: Final = ("firing", "acknowledged")
+
+__all__ = [
+    "ACTIVE_STATES",
+    "ALERT",
+    "DERIVED",
+    "NODE_HEALTH",
+    "NODE_STATUS",
+    "PIPELINE",
+    "READING",
+    "REJECTED",
+    "SITE_INFO",
+]

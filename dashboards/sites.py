@@ -1,0 +1,83 @@
+"""Write the `site_info` points the overview map and the per-type boards read (dashboards/layout_names.py).
+
+Input: a YAML list of sites as the registry knows them,
+
+    - {site: tu-ky-lua-01, profile: rice_paddy, lat: 20.82, lon: 106.40, name: "Ruộng lúa HTX Tứ Kỳ"}
+
+validated (slugs, known profile, coordinates in range) before anything is written.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from contract.topics import is_slug
+from dashboards.layout_names import SITE_INFO
+from ruongso import profiles
+
+
+class SiteError(ValueError):
+    pass
+
+
+def _escape(text: str) -> str:
+    # Line-protocol string fields escape only backslash and double quote.
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    site: str
+    profile: str
+    lat: float
+    lon: float
+    name: str
+
+    def to_line(self, ts_ms: int) -> str:
+        return (f"{SITE_INFO},site={self.site},profile={self.profile} "
+                f"lat={self.lat!r},lon={self.lon!r},name=\"{_escape(self.name)}\" {ts_ms}")
+
+
+def parse(doc: Any) -> list[Site]:
+    if not isinstance(doc, list) or not doc:
+        raise SiteError("expected a non-empty YAML list of sites")
+    known = set(profiles.profile_ids())
+    out = []
+    for i, item in enumerate(doc, 1):
+        if not isinstance(item, dict):
+            raise SiteError(f"site #{i} is not a mapping")
+        site, profile = item.get("site"), item.get("profile")
+        if not is_slug(site):
+            raise SiteError(f"site #{i}: {site!r} is not a slug")
+        if profile not in known:
+            raise SiteError(f"site {site}: profile {profile!r} is not one of {', '.join(sorted(known))}")
+        try:
+            lat, lon = float(item["lat"]), float(item["lon"])
+        except (KeyError, TypeError, ValueError):
+            raise SiteError(f"site {site}: lat and lon must be numbers") from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise SiteError(f"site {site}: lat {lat}, lon {lon} out of range")
+        name = str(item.get("name", site))
+        if "\n" in name or len(name) > 200:
+            raise SiteError(f"site {site}: name must be one line of at most 200 characters")
+        out.append(Site(site, profile, lat, lon, name))
+    return out
+
+
+def load(path: Path) -> list[Site]:
+    try:
+        return parse(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except OSError as exc:
+        raise SiteError(f"cannot read {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise SiteError(f"{path} is not valid YAML: {exc}") from None
+
+
+def lines(sites: list[Site], ts_ms: int | None = None) -> list[str]:
+    ts = int(time.time() * 1000) if ts_ms is None else ts_ms
+    return [s.to_line(ts) for s in sites]
