@@ -1,0 +1,144 @@
+"""Per node and boot: which `seq` arrived (node health) and which are settled (the end-to-end ack).
+
+A `SeqWindow` is "every seq ≤ low, plus the sparse set above it", so a cumulative watermark costs
+O(1) per reading and memory only for the holes. Both trackers keep the last few boots per node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+BOOTS_PER_NODE = 3
+# Readings above an unfilled hole kept per window; beyond it they are forgotten (the node sends
+# them again because they stay unacknowledged), so one node's long outage cannot exhaust memory.
+MAX_ABOVE = 100_000
+
+
+class SeqWindow:
+    __slots__ = ("above", "high", "low")
+
+    def __init__(self, low: int = -1) -> None:
+        self.low = low
+        self.high = low
+        self.above: set[int] = set()
+
+    def add(self, seq: int) -> bool:
+        """Record `seq`; False if it was already there (a repeat)."""
+        if seq <= self.low or seq in self.above:
+            return False
+        if seq == self.low + 1:
+            self.low = seq
+            above = self.above
+            while above and self.low + 1 in above:
+                self.low += 1
+                above.remove(self.low)
+        elif len(self.above) < MAX_ABOVE:
+            self.above.add(seq)
+        else:
+            return True
+        if seq > self.high:
+            self.high = seq
+        return True
+
+    def raise_low(self, low: int) -> None:
+        """Someone durable (the retained ack) says every seq ≤ low is settled."""
+        if low <= self.low:
+            return
+        self.low = low
+        self.above = {s for s in self.above if s > low}
+        while self.low + 1 in self.above:
+            self.low += 1
+            self.above.remove(self.low)
+        self.high = max(self.high, self.low)
+
+
+NodeKey = tuple[str, str]  # site, node
+
+
+class _Boots:
+    """The windows of the last few boots of every node."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[NodeKey, dict[str, SeqWindow]] = {}
+
+    def window(self, key: NodeKey, boot: str, first_seq: int | None) -> SeqWindow:
+        boots = self.nodes.get(key)
+        if boots is None:
+            boots = self.nodes[key] = {}
+        w = boots.get(boot)
+        if w is None:
+            if len(boots) >= BOOTS_PER_NODE:
+                del boots[next(iter(boots))]
+            w = boots[boot] = SeqWindow(-1 if first_seq is None else first_seq - 1)
+        return w
+
+
+@dataclass(slots=True)
+class Health:
+    received: int = 0
+    duplicates: int = 0
+    gaps: int = 0
+    last_seq: int = -1
+
+
+class HealthTracker:
+    """Received, repeated and missing reading sets per node since the last report (`node_health`)."""
+
+    def __init__(self) -> None:
+        self._boots = _Boots()
+        self._interval: dict[NodeKey, Health] = {}
+
+    def observe(self, site: str, node: str, boot: str, seq: int) -> None:
+        key = (site, node)
+        # A node first seen mid-boot starts its window there: earlier seqs are not "missing" to us.
+        w = self._boots.window(key, boot, seq)
+        h = self._interval.get(key)
+        if h is None:
+            h = self._interval[key] = Health()
+        h.received += 1
+        high = w.high
+        if not w.add(seq):
+            h.duplicates += 1
+            return
+        if seq > high + 1:
+            h.gaps += seq - high - 1
+        h.last_seq = seq
+        if len(w.above) >= MAX_ABOVE:  # a hole that will never fill: stop carrying it
+            w.raise_low(w.high)
+
+    def report(self) -> dict[NodeKey, Health]:
+        out, self._interval = self._interval, {}
+        return out
+
+
+class AckTracker:
+    """The cumulative watermark per node and boot of reading sets settled in InfluxDB."""
+
+    def __init__(self) -> None:
+        self._boots = _Boots()
+        self._dirty: dict[NodeKey, str] = {}
+
+    def settled(self, seqs: Iterable[tuple[str, str, str, int]]) -> None:
+        for site, node, boot, seq in seqs:
+            key = (site, node)
+            w = self._boots.window(key, boot, None)
+            before = w.low
+            w.add(seq)
+            if w.low != before:
+                self._dirty[key] = boot
+
+    def seed(self, site: str, node: str, boot: str, seq: int) -> None:
+        """The retained ack on the broker: what an earlier run of ingest already settled."""
+        w = self._boots.window((site, node), boot, None)
+        w.raise_low(seq)
+
+    def take_dirty(self) -> list[tuple[str, str, str, int]]:
+        """(site, node, boot, watermark) for every node whose watermark moved since the last call."""
+        out = []
+        for (site, node), boot in self._dirty.items():
+            w = self._boots.nodes.get((site, node), {}).get(boot)
+            if w is not None and w.low >= 0:
+                out.append((site, node, boot, w.low))
+        self._dirty = {}
+        return out

@@ -1,0 +1,1 @@
+"""Helpers shared by the ingest tests (tests/test_ingest*.py)."""
