@@ -97,3 +97,17 @@ def is_silenced(conn: sqlite3.Connection, site: str, node: str | None, at_ms: in
     """Whether an alert of `node` (None: site-wide) at `at_ms` falls in a silence (analytics asks this)."""
     at = now_ms() if at_ms is None else at_ms
     return any(s.active(at) and (s.node is None or s.node == node) for s in silences(conn, site, at))
+
+
+def acks_for(conn: sqlite3.Connection, alert_ids: list[str]) -> dict[str, Ack]:
+    """Acknowledgements of these alert ids (the API overlays them on alert lists)."""
+    out: dict[str, Ack] = {}
+    for i in range(0, len(alert_ids), 500):
+        chunk = alert_ids[i:i + 500]
+        rows = conn.execute(
+            "SELECT a.alert_id, s.slug AS site, a.acked_by, a.note, a.acked_ms FROM alert_acks a "
+            f"JOIN sites s ON s.id = a.site_id WHERE a.alert_id IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        )
+        out.update({r["alert_id"]: Ack(**dict(r)) for r in rows})
+    return out

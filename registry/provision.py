@@ -14,11 +14,22 @@ from typing import Any
 
 from registry import broker_files, credentials, nodes
 from registry.broker_files import BrokerFiles
+from registry.db import RegistryError
 from registry.models import Node
 from registry.node_yaml import node_config
 from ruongso.logs import event
 
 log = logging.getLogger("registry.provision")
+
+
+def _sync(conn: sqlite3.Connection, files: BrokerFiles) -> bool:
+    """Bring Mosquitto along; a failure is logged and reported (the registry change stands, and
+    `ruongso node sync-broker` retries it)."""
+    try:
+        return broker_files.sync(conn, files)
+    except (RegistryError, OSError) as exc:
+        event(log, "broker_sync_failed", logging.ERROR, error=str(exc))
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +54,7 @@ def add_node(
     created = nodes.add_node(
         conn, site, node, credentials.hash_password(password, iterations), sensors, interval_s, firmware
     )
-    synced = broker_files.sync(conn, files)
+    synced = _sync(conn, files)
     event(log, "node_provisioned", site=site, node=node, broker_synced=synced)
     return Provisioned(created, node_config(created, password, mqtt_url), synced)
 
@@ -54,14 +65,14 @@ def rotate_password(
 ) -> Provisioned:
     password = credentials.new_password()
     updated = nodes.set_credential(conn, site, node, credentials.hash_password(password, iterations))
-    synced = broker_files.sync(conn, files)
+    synced = _sync(conn, files)
     event(log, "node_password_rotated", site=site, node=node, broker_synced=synced)
     return Provisioned(updated, node_config(updated, password, mqtt_url), synced)
 
 
 def revoke_node(conn: sqlite3.Connection, files: BrokerFiles, site: str, node: str) -> tuple[Node, bool]:
     revoked = nodes.revoke_node(conn, site, node)
-    synced = broker_files.sync(conn, files)
+    synced = _sync(conn, files)
     event(log, "node_revoked", site=site, node=node, broker_synced=synced)
     return revoked, synced
 
@@ -75,6 +86,6 @@ def set_service_account(
 
     password = credentials.new_password()
     set_account(conn, username, credentials.hash_password(password, iterations), access)
-    broker_files.sync(conn, files)
+    _sync(conn, files)
     event(log, "service_account_set", username=username, access=access)
     return password

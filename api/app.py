@@ -1,0 +1,52 @@
+"""The app factory: `create_app(settings)` builds a FastAPI app with its own registry, InfluxDB client,
+MQTT publisher and metrics; nothing happens at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.context import AppContext
+from api.metrics import ApiMetrics
+from api.middleware import RequestLog
+from api.publisher import ControlPublisher
+from api.routes import alerts, fleet, health, nodes, readings, sites
+from api.settings import ApiSettings
+from registry.db import open_registry
+from ruongso import __version__
+from ruongso.influx import InfluxClient
+
+DESCRIPTION = """Readings, alerts, fleet health, sites and node provisioning of Ruộng Số.
+
+Authenticate with `Authorization: Bearer <token>` (tokens from `ruongso token create --role …`).
+Roles: **admin** (everything), **officer** (every site; CSV export, overrides, silences), **technician**
+(every site; provisioning, silences), **farmer** (only the token's sites). Errors are JSON:
+`{"error": code, "message": sentence}`. Times are ms since the epoch (UTC) in responses; query parameters
+take ISO 8601. See docs/api.md."""
+
+
+def create_app(settings: ApiSettings, influx: InfluxClient | None = None) -> FastAPI:
+    # Migrate once here, so request handlers only open connections.
+    open_registry(settings.registry_url).close()
+    client = influx or InfluxClient(
+        settings.influx_url, settings.influx_db, settings.influx_user, settings.influx_password
+    )
+    metrics = ApiMetrics()
+    ctx = AppContext(settings, client, ControlPublisher(settings.mqtt_url, settings.mqtt_ca_file), metrics)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if influx is None:
+            client.close()
+
+    app = FastAPI(title="Ruộng Số API", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.ctx = ctx
+    errors.install(app)
+    for module in (health, sites, nodes, readings, alerts, fleet):
+        app.include_router(module.router)
+    app.add_middleware(RequestLog, metrics=metrics)
+    return app

@@ -1,0 +1,18 @@
+"""What one running app holds: settings, the InfluxDB client, the MQTT publisher, its metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from api.metrics import ApiMetrics
+from api.publisher import ControlPublisher
+from api.settings import ApiSettings
+from ruongso.influx import InfluxClient
+
+
+@dataclass(slots=True)
+class AppContext:
+    settings: ApiSettings
+    influx: InfluxClient
+    publisher: ControlPublisher
+    metrics: ApiMetrics

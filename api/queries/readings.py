@@ -1,0 +1,86 @@
+"""Readings from measurement `reading`: latest per node and quantity, aggregated ranges."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from api.queries import influxql as q
+from contract.wire import MEASUREMENT
+from ruongso.influx import InfluxClient, quote_ident
+
+READING = quote_ident(MEASUREMENT)
+
+
+def latest(
+    influx: InfluxClient, site: str, quantities: Sequence[str], lookback_s: int, node: str | None = None
+) -> dict[str, dict[str, tuple[int, float]]]:
+    """node → quantity → (time ms, value) of the last value of each quantity in the lookback window.
+
+    One statement per quantity (a multi-selector statement loses each value's own time), all sent in
+    one request.
+    """
+    if not quantities:
+        return {}
+    where = f"{q.tag_equals('site', site)} AND {q.since(lookback_s)}"
+    if node is not None:
+        where += f" AND {q.tag_equals('node', node)}"
+    statements = [
+        f"SELECT {q.aggregate('last', name, name)} FROM {READING} WHERE {where} GROUP BY {quote_ident('node')}"
+        for name in quantities
+    ]
+    out: dict[str, dict[str, tuple[int, float]]] = {}
+    for s in influx.query(";".join(statements)):
+        name = s.columns[1]
+        for t, v in s.values:
+            if v is not None:
+                out.setdefault(s.tags.get("node", ""), {})[name] = (int(t), float(v))
+    return out
+
+
+@dataclass(slots=True)
+class Series:
+    key: str  # the value of the group tag (node, or site for growing-area history)
+    quantity: str
+    t: list[int] = field(default_factory=list)
+    values: dict[str, list[float | None]] = field(default_factory=dict)
+
+
+def aggregated(
+    influx: InfluxClient,
+    sites: Sequence[str],
+    quantities: Sequence[str],
+    aggregates: Sequence[str],
+    start_ms: int,
+    end_ms: int,
+    every_s: int,
+    group_tag: str = "node",
+    node: str | None = None,
+    offset_s: int = 0,
+) -> list[Series]:
+    """Per `group_tag` value and quantity, one bucket per `every_s` (empty buckets left out)."""
+    selects = [q.aggregate(agg, name, f"{name}__{agg}") for name in quantities for agg in aggregates]
+    where = f"{q.tag_in('site', sites)} AND {q.time_between(start_ms, end_ms)}"
+    if node is not None:
+        where += f" AND {q.tag_equals('node', node)}"
+    offset = f", {int(offset_s)}s" if offset_s else ""
+    statement = (
+        f"SELECT {', '.join(selects)} FROM {READING} WHERE {where} "
+        f"GROUP BY time({int(every_s)}s{offset}), {quote_ident(group_tag)} fill(none)"
+    )
+    out: list[Series] = []
+    for s in influx.query(statement):
+        key = s.tags.get(group_tag, "")
+        index = {c: i for i, c in enumerate(s.columns)}
+        for name in quantities:
+            cols = {agg: index[f"{name}__{agg}"] for agg in aggregates}
+            series = Series(key, name, values={agg: [] for agg in aggregates})
+            for row in s.values:
+                if all(row[i] is None for i in cols.values()):
+                    continue
+                series.t.append(int(row[0]))
+                for agg, i in cols.items():
+                    series.values[agg].append(row[i])
+            if series.t:
+                out.append(series)
+    return out

@@ -1,0 +1,1 @@
+"""Request (`…Create`, `…Set`) and response (`…Out`) models, one module per resource."""

@@ -1,0 +1,25 @@
+"""Models every resource shares."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class ErrorOut(BaseModel):
+    error: str
+    message: str
+
+
+class MeOut(BaseModel):
+    id: int
+    name: str
+    role: str
+    sites: list[str] | None = None
+
+
+ERRORS = {
+    401: {"model": ErrorOut, "description": "No token, or an unknown/revoked one"},
+    403: {"model": ErrorOut, "description": "The token's role or sites do not allow this"},
+    404: {"model": ErrorOut, "description": "No such site, node or alert"},
+    422: {"model": ErrorOut, "description": "Invalid input"},
+}

@@ -1,0 +1,33 @@
+"""API settings: the registry's (database, Mosquitto files) plus where to listen and query limits."""
+
+from __future__ import annotations
+
+from pydantic import field_validator
+
+from registry.settings import RegistrySettings
+from ruongso.durations import parse_duration
+
+
+class ApiSettings(RegistrySettings):
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    # How far back "latest" and fleet health look for a node's last reading.
+    latest_lookback: str = "30d"
+    # Largest number of (bucket × node × quantity) values one range request may return.
+    max_points: int = 200_000
+    # Longest range one request may ask for.
+    max_range: str = "400d"
+
+    @field_validator("latest_lookback", "max_range")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        parse_duration(v)
+        return v
+
+    @property
+    def latest_lookback_s(self) -> int:
+        return int(parse_duration(self.latest_lookback))
+
+    @property
+    def max_range_s(self) -> int:
+        return int(parse_duration(self.max_range))
