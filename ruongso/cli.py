@@ -20,7 +20,6 @@ PARTS: list[tuple[str, str, str]] = [
     ("demo", "ruongso.demo_cli", "Run a local farm: broker, InfluxDB, simulated nodes, services, live view."),
     ("analytics", "analytics.cli", "Anomaly detection, agronomic rules, derived indicators, alerts."),
     ("api", "api.cli", "HTTP API for readings, alerts, fleet and provisioning."),
-    ("api", "api.cli", "HTTP API for readings, alerts, fleet and provisioning."),
     ("node", "registry.cli", "Provision and revoke sensor nodes."),
     ("site", "registry.site_cli", "Register communes, sites and their contacts."),
     ("token", "registry.token_cli", "Create, list and revoke API tokens."),
