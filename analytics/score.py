@@ -76,7 +76,9 @@ def score_stream(src: TextIO, dst: TextIO, name: str = "input", detector: str = 
         try:
             ts = parse_timestamp(ts_text)
         except ValueError:
-            raise ScoreInputError(f"{name}: line {line}: timestamp {ts_text!r} is not ISO 8601 or epoch seconds") from None
+            raise ScoreInputError(
+                f"{name}: line {line}: timestamp {ts_text!r} is not ISO 8601 or epoch seconds"
+            ) from None
         try:
             v = _value(v_text)
         except ValueError:

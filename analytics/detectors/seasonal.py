@@ -58,6 +58,7 @@ class SeasonalRobust:
         self.z0 = z0
         self.n = 0
         self.last_z = 0.0
+        self.last_z_short = 0.0
         self._last_ts: float | None = None
         self._dts: list[float] = []
         self._bins = 0
@@ -79,6 +80,12 @@ class SeasonalRobust:
         self._run = 0
         self._res = math.inf
         self._prev: float | None = None
+
+    @property
+    def noise(self) -> float:
+        """The learned noise scale (standard-deviation units) of one-step residuals."""
+        floor = self._res if self._res < math.inf else 0.0
+        return max(1.2533 * self._scale_raw, floor)
 
     def clone(self) -> SeasonalRobust:
         return SeasonalRobust(**self._params)
@@ -150,6 +157,7 @@ class SeasonalRobust:
         self._learn(x, y, b, r_raw, r_adj, z_short, z_long)
         z = max(z_short, 0.7 * z_long)
         self.last_z = z
+        self.last_z_short = z_short if self.n > self.grace else 0.0
         if self.n <= self.grace:
             return 0.0
         return z_to_score(z, self.z0)

@@ -1,0 +1,178 @@
+"""Per-(node, quantity) aggregates the rules compare with (profiles.yaml `conventions.aggregates`).
+
+Times are integer milliseconds (wire `ts`); calendar boundaries are ICT (UTC+7, no DST). Trailing
+windows up to 1 h keep every reading; longer ones keep 10-minute buckets, so a node's memory stays
+small however often it reports.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+HOUR_MS = 3_600_000
+DAY_MS = 86_400_000
+ICT_MS = 7 * HOUR_MS
+
+
+def ict_day(ts: int) -> int:
+    return (ts + ICT_MS) // DAY_MS
+
+
+def ict_hour(ts: int) -> int:
+    return ((ts + ICT_MS) % DAY_MS) // HOUR_MS
+
+
+class Missing(LookupError):
+    """The value a rule asked for is not known (yet): the rule is neither true nor false."""
+
+
+class Window:
+    """Every reading of the trailing `span_ms`, with a running sum."""
+
+    __slots__ = ("items", "span", "total")
+
+    def __init__(self, span_ms: int) -> None:
+        self.span = span_ms
+        self.items: deque[tuple[int, float]] = deque()
+        self.total = 0.0
+
+    def add(self, ts: int, v: float) -> None:
+        self.items.append((ts, v))
+        self.total += v
+        self.trim(ts)
+
+    def trim(self, now: int) -> None:
+        items, edge = self.items, now - self.span
+        while items and items[0][0] <= edge:
+            self.total -= items.popleft()[1]
+        if not items:
+            self.total = 0.0
+
+    def mean(self) -> float:
+        if not self.items:
+            raise Missing("no reading in the window")
+        return self.total / len(self.items)
+
+    def max(self) -> float:
+        if not self.items:
+            raise Missing("no reading in the window")
+        return max(v for _, v in self.items)
+
+
+class Buckets:
+    """Trailing `span_ms` as fixed buckets of (start, sum, count): for 8 h and 24 h windows."""
+
+    __slots__ = ("items", "span", "width")
+
+    def __init__(self, span_ms: int, width_ms: int = 600_000) -> None:
+        self.span = span_ms
+        self.width = width_ms
+        self.items: deque[list[float]] = deque()
+
+    def add(self, ts: int, v: float) -> None:
+        start = ts - ts % self.width
+        items = self.items
+        if items and items[-1][0] == start:
+            items[-1][1] += v
+            items[-1][2] += 1
+        else:
+            items.append([start, v, 1])
+        edge = ts - self.span
+        while items and items[0][0] + self.width <= edge:
+            items.popleft()
+
+    def sum(self) -> float:
+        if not self.items:
+            raise Missing("no reading in the window")
+        return sum(b[1] for b in self.items)
+
+    def mean(self) -> float:
+        n = sum(b[2] for b in self.items)
+        if not n:
+            raise Missing("no reading in the window")
+        return self.sum() / n
+
+
+class Daily:
+    """Running statistics of the current ICT day, and the last closed day's."""
+
+    __slots__ = ("closed", "day", "hi", "lo", "n", "total")
+
+    def __init__(self) -> None:
+        self.day = -1
+        self.n = 0
+        self.total = 0.0
+        self.lo = float("inf")
+        self.hi = float("-inf")
+        self.closed: tuple[int, int, float, float, float] | None = None  # day, n, mean, lo, hi
+
+    def add(self, ts: int, v: float) -> tuple[int, int, float, float, float] | None:
+        """Add a reading; return the day just closed when this reading starts a new day."""
+        d = ict_day(ts)
+        just_closed = None
+        if d != self.day:
+            if d < self.day:
+                return None  # a late reading of a closed day: the day's figures are out already
+            if self.n:
+                self.closed = (self.day, self.n, self.total / self.n, self.lo, self.hi)
+                just_closed = self.closed
+            self.day, self.n, self.total, self.lo, self.hi = d, 0, 0.0, float("inf"), float("-inf")
+        self.n += 1
+        self.total += v
+        self.lo = min(self.lo, v)
+        self.hi = max(self.hi, v)
+        return just_closed
+
+
+class Night:
+    """Mean from 18:00 to 06:00 ICT of the last complete night (rule function `night_mean`)."""
+
+    __slots__ = ("closed", "n", "night", "total")
+
+    def __init__(self) -> None:
+        self.night = -1
+        self.n = 0
+        self.total = 0.0
+        self.closed: float | None = None
+
+    def add(self, ts: int, v: float) -> None:
+        local = ts + ICT_MS
+        hour = (local % DAY_MS) // HOUR_MS
+        night = (local - 18 * HOUR_MS) // DAY_MS if (hour >= 18 or hour < 6) else None
+        if night != self.night and self.n and (night is None or night > self.night):
+            self.closed = self.total / self.n
+            self.n, self.total = 0, 0.0
+        if night is not None:
+            if night != self.night:
+                self.n, self.total = 0, 0.0
+            self.night = night
+            self.n += 1
+            self.total += v
+
+
+class Series:
+    """All aggregates of one (node, quantity), fed with the readings that passed the fault checks."""
+
+    __slots__ = ("b8h", "b24h", "daily", "last", "last_ts", "night", "w10", "w60")
+
+    def __init__(self) -> None:
+        self.last: float | None = None
+        self.last_ts = 0
+        self.w10 = Window(600_000)
+        self.w60 = Window(HOUR_MS)
+        self.b8h = Buckets(8 * HOUR_MS)
+        self.b24h = Buckets(24 * HOUR_MS)
+        self.daily = Daily()
+        self.night = Night()
+
+    def add(self, ts: int, v: float) -> tuple[int, int, float, float, float] | None:
+        if ts < self.last_ts - HOUR_MS:
+            return None  # a replay from long ago says nothing about now
+        if ts >= self.last_ts:
+            self.last, self.last_ts = v, ts
+        self.w10.add(ts, v)
+        self.w60.add(ts, v)
+        self.b8h.add(ts, v)
+        self.b24h.add(ts, v)
+        self.night.add(ts, v)
+        return self.daily.add(ts, v)

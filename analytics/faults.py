@@ -1,0 +1,157 @@
+"""Sensor-fault checks on one (node, quantity) stream (docs/agronomy.md §9, §11).
+
+- implausible: outside the plausible range (contract or profile) or a known bad code (DS18B20 85.000);
+- stuck: the same value for longer than the quantity's normal variability allows;
+- spike: one reading far from both neighbours (robust z of the streaming detector, or a step beyond
+  the quantity's rate-of-change limit), confirmed when the next reading comes back;
+- drift: a two-sided CUSUM of the node's difference from the median of its site's nodes measuring the
+  same quantity (`NeighbourDrift`).
+A reading that fails a check is kept out of the agronomic aggregates.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from analytics.detectors.seasonal import SeasonalRobust
+
+# §11: "identical reading for ≥ 6 consecutive samples on a quantity that normally fluctuates".
+STUCK_SAMPLES: Final[dict[str, int]] = {
+    "air_temp": 6, "air_humidity": 6, "dissolved_oxygen": 6, "water_temp": 6,
+    "water_ph": 12, "soil_temp": 12, "soil_moisture": 24, "soil_ec": 24, "soil_ph": 24,
+    "co2": 12, "nh3": 12, "water_level": 24, "battery_v": 48, "rssi": 48,
+    "light": 12, "wind_speed": 12, "rain": 12, "leaf_wetness": 24,
+}
+# Values at which a long flat run is normal: no light at night, no rain, calm, saturated air, dry/wet leaf.
+NORMAL_FLAT: Final[dict[str, tuple[float, ...]]] = {
+    "light": (0.0,), "rain": (0.0,), "wind_speed": (0.0,), "air_humidity": (100.0,), "leaf_wetness": (0.0, 100.0),
+}
+# §11 step limits: (largest change, over this many seconds).
+STEP_LIMITS: Final[dict[str, tuple[float, float]]] = {
+    "air_temp": (5.0, 60.0), "water_temp": (1.0, 60.0), "dissolved_oxygen": (2.0, 300.0),
+    "water_ph": (0.5, 300.0), "soil_moisture": (15.0, 600.0),
+}
+# Known bad codes that may pass a range check: DS18B20 power-on reset value (§9).
+SENTINELS: Final[dict[str, tuple[float, ...]]] = {"water_temp": (85.0,), "soil_temp": (85.0,), "air_temp": (85.0,)}
+LEARN_SAMPLES: Final = 288  # about a day at 5-min readings: long enough to see the normal flat runs
+SPIKE_HOLD_MS: Final = 1_800_000
+SPIKE_Z: Final = 8.0
+GOOD_TO_CLEAR: Final = 3
+
+
+class SeriesFaults:
+    """Fault state of one (node, quantity). `observe` returns the readings that are now known good."""
+
+    def __init__(self, quantity: str) -> None:
+        self.quantity = quantity
+        self.detector = SeasonalRobust()
+        self.n = 0
+        self.prev: float | None = None
+        self.prev_ts = 0
+        self.run = 1
+        self.max_run = 1
+        self.base = STUCK_SAMPLES.get(quantity, 12)
+        self.stuck = False
+        self.implausible_ts = -1
+        self.good_since_bad = GOOD_TO_CLEAR
+        self.last_spike_ts = -1
+        self.candidate: tuple[int, float, float] | None = None  # ts, value, value before it
+
+    def implausible(self, ts: int) -> None:
+        self.implausible_ts = ts
+        self.good_since_bad = 0
+
+    @property
+    def is_implausible(self) -> bool:
+        return self.good_since_bad < GOOD_TO_CLEAR
+
+    def spike_active(self, now: int) -> bool:
+        return self.last_spike_ts >= 0 and now - self.last_spike_ts < SPIKE_HOLD_MS
+
+    def stuck_limit(self) -> int:
+        learned = 2 * self.max_run if self.n >= LEARN_SAMPLES else 0
+        return max(self.base, min(learned, 4 * self.base))
+
+    def observe(self, ts: int, v: float) -> list[tuple[int, float]]:
+        """Check one plausible reading; return the readings (this one or a held one) that are good."""
+        self.good_since_bad += 1
+        self.n += 1
+        good: list[tuple[int, float]] = []
+        # stuck
+        if self.prev is not None and v == self.prev:
+            self.run += 1
+        else:
+            if self.n <= LEARN_SAMPLES:
+                self.max_run = max(self.max_run, self.run)
+            self.run = 1
+        self.stuck = self.run >= self.stuck_limit() and v not in NORMAL_FLAT.get(self.quantity, ())
+        # spike: decide on the held candidate now that the next reading is here
+        if self.candidate is not None:
+            c_ts, c_v, before = self.candidate
+            self.candidate = None
+            if abs(v - before) < 0.5 * abs(c_v - before):
+                self.last_spike_ts = c_ts
+                self.prev = before  # the way back from a spike is not a jump
+            else:
+                good.append((c_ts, c_v))
+        self.detector.update(v, ts / 1000.0)
+        if self.prev is not None and self._jump(ts, v, self.detector.last_z_short):
+            self.candidate = (ts, v, self.prev)
+        elif not self.stuck:
+            good.append((ts, v))
+        self.prev, self.prev_ts = v, ts
+        return good
+
+    def _jump(self, ts: int, v: float, z_short: float) -> bool:
+        assert self.prev is not None
+        step = abs(v - self.prev)
+        limit = STEP_LIMITS.get(self.quantity)
+        if limit is not None:
+            max_step, per_s = limit
+            dt = max((ts - self.prev_ts) / 1000.0, 1.0)
+            allowed = max_step * max(dt, per_s) / per_s
+            if step > allowed:
+                return True
+        # Far from the local median in units of the stream's own noise (the streaming detector's z).
+        return z_short >= SPIKE_Z and step >= SPIKE_Z * self.detector.noise > 0
+
+
+def is_sentinel(quantity: str, v: float) -> bool:
+    return v in SENTINELS.get(quantity, ())
+
+
+class NeighbourDrift:
+    """CUSUM of (value − site median) in units of its own learned noise; fires past `h`."""
+
+    LEARN = 144
+    K = 1.0
+    H = 30.0
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.base = 0.0
+        self.scale = 0.0
+        self.pos = 0.0
+        self.neg = 0.0
+        self.active = False
+        self.calm = 0
+
+    def update(self, d: float) -> bool:
+        self.n += 1
+        if self.n <= self.LEARN:
+            a = 1.0 / self.n
+            self.base += a * (d - self.base)
+            if self.n > 1:
+                self.scale += a * (abs(d - self.base) - self.scale)
+            return False
+        s = max(self.scale * 1.2533, 1e-6 * (abs(self.base) + 1.0))
+        u = (d - self.base) / s
+        self.pos = max(0.0, self.pos + u - self.K)
+        self.neg = max(0.0, self.neg - u - self.K)
+        if self.pos > self.H or self.neg > self.H:
+            self.active = True
+        if self.active:
+            self.calm = self.calm + 1 if abs(u) < 2.0 else 0
+            if self.calm >= 12:
+                self.active, self.pos, self.neg, self.calm = False, 0.0, 0.0, 0
+        return self.active

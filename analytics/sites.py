@@ -1,0 +1,133 @@
+"""Which profile (production type), stage, position and threshold overrides a site has.
+
+Sources, first match wins: the sites YAML given with `--sites` (format in docs/analytics.md), the
+fleet registry when it is installed (read through its public module, never the API), and last a
+profile named by a token of the site slug (`hk-pond-1` → fish_pond), so a simulated district works
+without configuration. A site with no profile gets sensor-fault and node alerts only.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+
+from analytics.derived import DEFAULT_LAT, DEFAULT_LON
+from contract.quantities import QUANTITIES
+from ruongso import profiles
+from ruongso.logs import event
+
+log = logging.getLogger("analytics.sites")
+
+SLUG_TOKENS: Final[dict[str, str]] = {
+    "pond": "fish_pond", "ao": "fish_pond", "fish": "fish_pond",
+    "rice": "rice_paddy", "lua": "rice_paddy", "paddy": "rice_paddy",
+    "veg": "vegetable_open", "rau": "vegetable_open", "vegetable": "vegetable_open",
+    "net": "net_house", "nethouse": "net_house", "greenhouse": "net_house",
+    "pig": "pig_barn", "heo": "pig_barn", "lon": "pig_barn",
+    "poultry": "poultry_barn", "ga": "poultry_barn", "chicken": "poultry_barn",
+    "lychee": "lychee_orchard", "vai": "lychee_orchard",
+}
+THRESHOLD_KEYS: Final = ("warn_low", "warn_high", "crit_low", "crit_high", "min_duration_s")
+
+
+class SitesError(ValueError):
+    """The sites file is unusable; the message names the file, the site and the bad field."""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    site: str
+    profile: str | None
+    stage: str | None = None
+    lat: float = DEFAULT_LAT
+    lon: float = DEFAULT_LON
+    overrides: dict[str, dict[str, float | None]] = field(default_factory=dict)
+
+
+def guess_profile(site: str) -> str | None:
+    for token in site.split("-"):
+        if token in SLUG_TOKENS:
+            return SLUG_TOKENS[token]
+    return None
+
+
+def _site_from_doc(path: str, slug: str, doc: Any) -> SiteConfig:
+    if not isinstance(doc, dict):
+        raise SitesError(f"{path}: site {slug!r} must be a mapping")
+    profile = doc.get("profile")
+    if profile is not None and profile not in profiles.profile_ids():
+        known = ", ".join(profiles.profile_ids())
+        raise SitesError(f"{path}: site {slug!r}: unknown profile {profile!r}; known: {known}")
+    overrides: dict[str, dict[str, float | None]] = {}
+    for q, th in (doc.get("overrides") or {}).items():
+        if q not in QUANTITIES or not isinstance(th, dict):
+            raise SitesError(f"{path}: site {slug!r}: override {q!r} is not a quantity with thresholds")
+        for k, v in th.items():
+            if k not in THRESHOLD_KEYS or not (v is None or isinstance(v, int | float)):
+                raise SitesError(f"{path}: site {slug!r}: override {q}.{k}={v!r} (keys: {', '.join(THRESHOLD_KEYS)})")
+        overrides[q] = {k: (None if v is None else float(v)) for k, v in th.items()}
+    try:
+        lat = float(doc.get("lat", DEFAULT_LAT))
+        lon = float(doc.get("lon", DEFAULT_LON))
+    except (TypeError, ValueError):
+        raise SitesError(f"{path}: site {slug!r}: lat/lon must be numbers") from None
+    stage = doc.get("stage")
+    return SiteConfig(slug, profile, str(stage) if stage is not None else None, lat, lon, overrides)
+
+
+def load_sites_file(path: str) -> dict[str, SiteConfig]:
+    try:
+        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise SitesError(f"cannot read sites file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise SitesError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    sites = doc.get("sites") if isinstance(doc, dict) else None
+    if not isinstance(sites, dict):
+        raise SitesError(f"{path}: expected a mapping 'sites: {{<slug>: {{profile: …}}}}'")
+    return {slug: _site_from_doc(path, slug, d) for slug, d in sites.items()}
+
+
+def _registry_lookup() -> Any:
+    """The registry's public site lookup, if that part is installed and offers one."""
+    try:
+        mod = importlib.import_module("registry")
+    except ImportError:
+        return None
+    return getattr(mod, "site_config", None)
+
+
+class SiteDirectory:
+    def __init__(self, sites_file: str | None = None, use_registry: bool = True) -> None:
+        self.configured = load_sites_file(sites_file) if sites_file else {}
+        self._registry = _registry_lookup() if use_registry else None
+        self._cache: dict[str, SiteConfig] = {}
+
+    def get(self, site: str) -> SiteConfig:
+        cfg = self._cache.get(site)
+        if cfg is None:
+            cfg = self.configured.get(site) or self._from_registry(site) or SiteConfig(site, guess_profile(site))
+            self._cache[site] = cfg
+            event(log, "site_profile", site=site, profile=cfg.profile or "-", stage=cfg.stage or "-")
+        return cfg
+
+    def _from_registry(self, site: str) -> SiteConfig | None:
+        if self._registry is None:
+            return None
+        try:
+            doc = self._registry(site)
+        except Exception as exc:  # a registry problem must not stop the alerts of other sites
+            event(log, "registry_error", logging.WARNING, site=site, error=str(exc)[:200])
+            return None
+        if not doc:
+            return None
+        try:
+            return _site_from_doc("registry", site, doc)
+        except SitesError as exc:
+            event(log, "registry_site_invalid", logging.WARNING, site=site, error=str(exc))
+            return None
