@@ -17,6 +17,7 @@ from ruongso import __version__
 # (subcommand, module): the module exposes `app` (a Typer with its own subcommands) or `command`.
 PARTS: list[tuple[str, str, str]] = [
     ("edge", "edge.cli", "Raspberry Pi sensor-node agent."),
+    ("sim", "simulators.cli", "Simulated sensor nodes with fault injection."),
     ("dashboards", "dashboards.cli", "Build and push the Grafana boards."),
     ("demo", "ruongso.demo_cli", "Run a local farm: broker, InfluxDB, simulated nodes, services, live view."),
     ("analytics", "analytics.cli", "Anomaly detection, agronomic rules, derived indicators, alerts."),

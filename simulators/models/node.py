@@ -1,0 +1,216 @@
+"""One simulated sensor node: the physical models of its production type, read through noisy sensors.
+
+    region = RegionWeather(seed=1)                       # one sky for every site of a run
+    node = NodeModel("fish_pond", seed=42, region=region)
+    s = node.sample(ts_ms)                               # call with increasing timestamps
+    s.values["dissolved_oxygen"], s.battery_v, s.rssi
+
+Stdlib only (plus `ruongso.profiles` for the quantity list of each profile): the edge agent's
+`simulated` driver imports this module on a Raspberry Pi without numpy.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+
+from simulators.models import climate
+from simulators.models.barn import Barn
+from simulators.models.canopy import NET_HOUSE_LIGHT, LeafWetness, net_house_air, net_house_co2
+from simulators.models.health import Battery, Radio
+from simulators.models.seeds import derive_seed
+from simulators.models.soil import LaggedTemperature, SoilChemistry, SoilWater
+from simulators.models.water import Paddy, Pond
+from simulators.models.weather import RegionWeather, Weather
+
+RAIN_TIP_MM = 0.2794  # common tipping-bucket volume [RAIN-PI]
+_RAIN_MAX_TIPS = int(39.9 / RAIN_TIP_MM)
+
+# quantity → (Gaussian sensor noise, decimals, lower clip, upper clip). Noise levels are UNSOURCED
+# ESTIMATES near the resolution of the sensors in docs/agronomy.md §9; the clips are physics (no
+# negative light), never the plausible range, which clean signals stay inside by construction.
+SENSOR: dict[str, tuple[float, int, float, float]] = {
+    "air_temp": (0.05, 2, -50.0, 80.0),
+    "air_humidity": (0.3, 1, 0.0, 100.0),
+    "soil_moisture": (0.15, 1, 0.0, 100.0),
+    "soil_temp": (0.03, 2, -50.0, 80.0),
+    "soil_ec": (0.01, 2, 0.0, 50.0),
+    "soil_ph": (0.02, 2, 0.0, 14.0),
+    "water_temp": (0.03, 2, -5.0, 60.0),
+    "water_ph": (0.02, 2, 0.0, 14.0),
+    "dissolved_oxygen": (0.03, 2, 0.0, 40.0),
+    "water_level": (0.3, 1, -100.0, 1000.0),
+    "light": (0.0, 0, 0.0, 200_000.0),
+    "rain": (0.0, 4, 0.0, 100.0),
+    "wind_speed": (0.0, 1, 0.0, 80.0),
+    "co2": (15.0, 0, 0.0, 100_000.0),
+    "nh3": (0.3, 1, 0.0, 1000.0),
+    "leaf_wetness": (1.0, 0, 0.0, 100.0),
+}
+
+
+@dataclass(slots=True)
+class Sample:
+    values: dict[str, float]
+    battery_v: float
+    rssi: float
+
+
+@dataclass(slots=True)
+class SiteClimate:
+    """The regional sky with this site's small, fixed differences (shelter, local showers)."""
+
+    region: RegionWeather
+    temp_offset: float = 0.0
+    rain_factor: float = 1.0
+    wind_factor: float = 1.0
+
+    @classmethod
+    def for_site(cls, region: RegionWeather, site_seed: int) -> SiteClimate:
+        rng = random.Random(derive_seed(site_seed, "microclimate"))
+        return cls(region, rng.gauss(0, 0.3), rng.uniform(0.8, 1.2), rng.uniform(0.7, 1.3))
+
+    def sample(self, ts_ms: float) -> Weather:
+        w = self.region.sample(ts_ms)
+        return Weather(
+            air_temp=w.air_temp + self.temp_offset,
+            dewpoint=w.dewpoint + self.temp_offset,
+            humidity=w.humidity,
+            lux=w.lux,
+            solar=w.solar,
+            cloud=w.cloud,
+            rain_mm_h=w.rain_mm_h * self.rain_factor,
+            wind=w.wind * self.wind_factor,
+            daily_mean=w.daily_mean + self.temp_offset,
+        )
+
+    def rain_between(self, t0_ms: float, t1_ms: float) -> float:
+        return self.region.rain_between(t0_ms, t1_ms) * self.rain_factor
+
+
+@dataclass(slots=True)
+class _Parts:
+    soil: SoilWater | None = None
+    soil_temp: LaggedTemperature | None = None
+    chem: SoilChemistry | None = None
+    leaf: LeafWetness | None = None
+    pond: Pond | None = None
+    paddy: Paddy | None = None
+    barn: Barn | None = None
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+class NodeModel:
+    def __init__(
+        self,
+        profile_id: str,
+        seed: int,
+        *,
+        region: RegionWeather | None = None,
+        site_seed: int | None = None,
+        quantities: list[str] | None = None,
+    ) -> None:
+        if quantities is None:
+            from ruongso.profiles import measured_quantities
+
+            quantities = measured_quantities(profile_id)
+        self.profile = profile_id
+        self.quantities = list(quantities)
+        self.rng = random.Random(seed)
+        region = region or RegionWeather(derive_seed(seed, "region"))
+        self.site = SiteClimate.for_site(region, seed if site_seed is None else site_seed)
+        self.events: list[tuple[str, int, int]] = []
+        self._last_ts: float | None = None
+        self._rain_acc = 0.0
+        self._build(profile_id)
+
+    def _build(self, profile_id: str) -> None:
+        rng = random.Random(self.rng.getrandbits(64))
+        p = _Parts()
+        indoor = profile_id in ("pig_barn", "poultry_barn")
+        if profile_id in ("vegetable_open", "net_house", "lychee_orchard"):
+            cfg = {
+                "vegetable_open": (0.45, True, 1.0, (0.3, 1.2), (5.6, 6.8), 3.0),
+                "net_house": (0.40, True, 0.8, (0.8, 2.0), (5.8, 6.8), 1.0),
+                "lychee_orchard": (0.50, rng.random() < 0.5, 0.9, (0.2, 0.8), (5.2, 6.3), 1.0),
+            }[profile_id]
+            p.soil = SoilWater(rng, p=cfg[0], irrigated=cfg[1], et_factor=cfg[2])
+            p.chem = SoilChemistry(rng, cfg[3], cfg[4])
+            p.soil_temp = LaggedTemperature(6.0)
+            p.extra["soil_sun"] = cfg[5]
+        if profile_id == "rice_paddy":
+            p.paddy = Paddy(rng)
+            p.chem = SoilChemistry(rng, (0.3, 0.9), (6.2, 7.0))
+            p.soil_temp = LaggedTemperature(4.0)
+        if profile_id == "fish_pond":
+            p.pond = Pond(rng)
+        if indoor:
+            p.barn = Barn(profile_id, rng)
+        if "leaf_wetness" in self.quantities:
+            p.leaf = LeafWetness()
+        p.extra["co2_base"] = rng.uniform(410.0, 440.0)
+        self.parts = p
+        self.battery = Battery(rng, mains=indoor, shade=NET_HOUSE_LIGHT if profile_id == "net_house" else 1.0)
+        self.radio = Radio(rng)
+
+    def sample(self, ts_ms: int) -> Sample:
+        """The node's readings at `ts_ms` (UTC ms); timestamps must increase from call to call."""
+        last = self._last_ts
+        dt_h = 0.0 if last is None else max(0.0, (ts_ms - last) / 3_600_000)
+        w = self.site.sample(ts_ms)
+        rain_mm = 0.0 if last is None else self.site.rain_between(last, ts_ms)
+        self._last_ts = ts_ms
+        day = climate.ict_days(ts_ms)
+        hour = (day - math.floor(day)) * 24
+        true = self._physics(ts_ms, day, hour, dt_h, w, rain_mm)
+        values = {q: self._read(q, true[q]) for q in self.quantities if q in true}
+        return Sample(values, round(self.battery.step(dt_h, w), 3), self.radio.rssi(day * 24, w))
+
+    def _physics(
+        self, ts_ms: int, day: float, hour: float, dt_h: float, w: Weather, rain_mm: float
+    ) -> dict[str, float]:
+        p = self.parts
+        out: dict[str, float] = {"air_temp": w.air_temp, "air_humidity": w.humidity}
+        if self.profile == "net_house":
+            out["air_temp"], out["air_humidity"] = net_house_air(w)
+            out["co2"] = net_house_co2(w, p.extra["co2_base"])
+            rain_mm = 0.0
+        out["light"] = w.lux * (NET_HOUSE_LIGHT if self.profile == "net_house" else 1.0)
+        out["wind_speed"] = max(0.0, w.wind * (1 + 0.25 * self.rng.gauss(0, 1)))
+        out["rain"] = self._tip(rain_mm)
+        if p.soil is not None and p.chem is not None and p.soil_temp is not None:
+            theta = p.soil.step(dt_h, hour, w, rain_mm)
+            out["soil_moisture"] = theta
+            sun = p.extra["soil_sun"]
+            out["soil_temp"] = p.soil_temp.step(dt_h, out["air_temp"] + sun * w.solar, w.daily_mean + 1.0)
+            out["soil_ec"] = p.chem.ec(theta)
+            out["soil_ph"] = p.chem.ph(day)
+        if p.paddy is not None and p.chem is not None and p.soil_temp is not None:
+            out.update(p.paddy.step(hour, dt_h, w, rain_mm))
+            out["soil_temp"] = p.soil_temp.step(dt_h, out["water_temp"], w.daily_mean + 0.5)
+            out["soil_ec"] = p.chem.ec(40.0 - min(out["water_level"], 10.0))
+            out["soil_ph"] = p.chem.ph(day)
+        if p.pond is not None:
+            out.update(p.pond.step(ts_ms, dt_h, w, rain_mm))
+            self.events = p.pond.events
+        if p.barn is not None:
+            out.update(p.barn.step(ts_ms, dt_h, w))
+        if p.leaf is not None:
+            out["leaf_wetness"] = p.leaf.step(dt_h, w, out["air_humidity"])
+        return out
+
+    def _tip(self, rain_mm: float) -> float:
+        """A tipping bucket: whole tips only, the remainder carried to the next reading."""
+        self._rain_acc += rain_mm
+        tips = min(_RAIN_MAX_TIPS, int(self._rain_acc / RAIN_TIP_MM))
+        self._rain_acc -= tips * RAIN_TIP_MM
+        return tips * RAIN_TIP_MM
+
+    def _read(self, quantity: str, true_value: float) -> float:
+        noise, decimals, lo, hi = SENSOR[quantity]
+        v = true_value + (self.rng.gauss(0, noise) if noise else 0.0)
+        if quantity == "light":
+            v *= 1 + 0.01 * self.rng.gauss(0, 1)
+        v = round(min(hi, max(lo, v)), decimals)
+        return float(v)

@@ -1,0 +1,55 @@
+"""Ground truth of injected faults: one JSON object per line, so detectors can be scored later.
+
+    {"site": "pond-1", "node": "pond-1-n01", "quantity": "dissolved_oxygen", "kind": "drift",
+     "start": 1764451200000, "end": 1764458400000, "seq": 120, "seq_end": 240, "boot": "sim3f09a1"}
+
+`quantity` is null for faults of a whole message or node (dropout, duplicate, out_of_order,
+clock_skew, malformed_json, wrong_node). `start`/`end` are the (true) timestamps, ms UTC, of the first
+and last reading affected. `seq` (and `seq_end` for a range) name the reading sets. `expect` is the
+contract.wire.Reason ingest must give when it refuses the fault (absent when ingest accepts it);
+`value` is the injected value where one was injected.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class TruthRecord:
+    site: str
+    node: str
+    quantity: str | None
+    kind: str
+    start: int
+    end: int
+    seq: int | None = None
+    seq_end: int | None = None
+    boot: str | None = None
+    expect: str | None = None
+    value: float | None = None
+    ts_sent: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "site": self.site,
+            "node": self.node,
+            "quantity": self.quantity,
+            "kind": self.kind,
+            "start": self.start,
+            "end": self.end,
+        }
+        for key in ("seq", "seq_end", "boot", "expect", "ts_sent"):
+            v = getattr(self, key)
+            if v is not None:
+                d[key] = v
+        if self.value is not None:
+            # NaN is not JSON: the truth file names it as a string.
+            d["value"] = "NaN" if math.isnan(self.value) else self.value
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
