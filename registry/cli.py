@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from registry.cli_common import REGISTRY_OPTION, fail, opened
 
+if TYPE_CHECKING:
+    from registry.provision import Provisioned
+
 app = typer.Typer(no_args_is_help=True, help="Provision and revoke sensor nodes.")
+
+
+def _hand_out(done: Provisioned, out: Path | None) -> Path | None:
+    """Print node.yaml (`--out -`) or save it (mode 600); say so when the broker was not brought along."""
+    from registry import node_yaml
+
+    if not done.broker_synced:
+        typer.echo("note: Mosquitto's files were not updated or it did not reload (unset RUONGSO_MOSQUITTO_* "
+                   "settings, or see the log); fix and run `ruongso node sync-broker`", err=True)
+    if out is not None and str(out) == "-":
+        typer.echo(node_yaml.render(done.config), nl=False)
+        return None
+    path = out or Path(f"{done.node.site}-{done.node.slug}.node.yaml")
+    node_yaml.save(done.config, path)
+    return path
 
 
 @app.command("add")
@@ -23,7 +42,7 @@ def add(
     registry: str = REGISTRY_OPTION,
 ) -> None:
     """Create a node with a fresh MQTT password, update Mosquitto's files, write the node's node.yaml."""
-    from registry import node_yaml, provision
+    from registry import provision
     from registry.sites import get_site
 
     with opened(registry_url=registry) as (settings, conn):
@@ -32,14 +51,9 @@ def add(
         chosen = [s.strip() for s in sensors.split(",") if s.strip()] if sensors else None
         done = provision.add_node(conn, settings.broker_files(), settings.url_for_nodes(), site, node, chosen,
                                   interval, firmware)
-    if str(out) == "-":
-        typer.echo(node_yaml.render(done.config), nl=False)
-        return
-    path = out or Path(f"{site}-{node}.node.yaml")
-    node_yaml.save(done.config, path)
-    typer.echo(f"node {site}/{node} added; MQTT user {done.node.mqtt_username}; node.yaml (with password) at {path}")
-    if not done.broker_synced:
-        typer.echo("note: no Mosquitto files configured (RUONGSO_MOSQUITTO_PASSWORD_FILE/_ACL_FILE): broker unchanged")
+    path = _hand_out(done, out)
+    if path is not None:
+        typer.echo(f"node {site}/{node} added; MQTT user {done.node.mqtt_username}; node.yaml (secret): {path}")
 
 
 @app.command("revoke")
@@ -64,16 +78,13 @@ def rotate(
     registry: str = REGISTRY_OPTION,
 ) -> None:
     """Give a node a new MQTT password (the old one stops working)."""
-    from registry import node_yaml, provision
+    from registry import provision
 
     with opened(registry_url=registry) as (settings, conn):
         done = provision.rotate_password(conn, settings.broker_files(), settings.url_for_nodes(), site, node)
-    if str(out) == "-":
-        typer.echo(node_yaml.render(done.config), nl=False)
-        return
-    path = out or Path(f"{site}-{node}.node.yaml")
-    node_yaml.save(done.config, path)
-    typer.echo(f"node {site}/{node}: new password in {path}")
+    path = _hand_out(done, out)
+    if path is not None:
+        typer.echo(f"node {site}/{node}: new password in {path}")
 
 
 @app.command("list")

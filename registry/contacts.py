@@ -6,14 +6,14 @@ import sqlite3
 from collections.abc import Iterable
 
 from registry import validate
-from registry.db import NotFound, RegistryError, transaction
+from registry.db import NotFound, RegistryError, split_list, transaction
 from registry.models import CHANNELS, CONTACT_ROLES, LANGUAGES, Contact, SiteContact
 from registry.sites import site_id
 
 
 def _contact(row: sqlite3.Row) -> Contact:
     d = dict(row)
-    d["channels"] = [c for c in d["channels"].split(",") if c]
+    d["channels"] = split_list(d["channels"])
     return Contact(**d)
 
 
@@ -71,7 +71,7 @@ def site_contacts(conn: sqlite3.Connection, site: str) -> list[SiteContact]:
     for r in rows:
         d = dict(r)
         owner = bool(d.pop("is_owner"))
-        d["channels"] = [c for c in d["channels"].split(",") if c]
+        d["channels"] = split_list(d["channels"])
         out.append(SiteContact(Contact(**d), owner))
     return out
 

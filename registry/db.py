@@ -32,6 +32,11 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def split_list(text: str) -> list[str]:
+    """A comma-separated column (sensors, channels) as a list."""
+    return [item for item in text.split(",") if item]
+
+
 def sqlite_path(url: str) -> Path:
     if url.startswith(("postgresql://", "postgres://")):
         raise RegistryError(

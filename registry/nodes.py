@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from registry import validate
-from registry.db import Conflict, NotFound, RegistryError, now_ms, transaction
+from registry.db import Conflict, NotFound, RegistryError, now_ms, split_list, transaction
 from registry.models import RESERVED_NODE_SLUGS, Node
 from registry.sites import get_site, site_id
 
@@ -25,7 +25,7 @@ def mqtt_username(site: str, node: str) -> str:
 
 def _node(row: sqlite3.Row) -> Node:
     d = dict(row)
-    d["sensors"] = [q for q in d["sensors"].split(",") if q]
+    d["sensors"] = split_list(d["sensors"])
     return Node(**d)
 
 
