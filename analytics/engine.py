@@ -27,7 +27,7 @@ from analytics.derived import (
     vpd,
 )
 from analytics.expr import compile_expr
-from analytics.faults import NeighbourDrift, SeriesFaults, is_sentinel
+from analytics.faults import PeerDrift, SeriesFaults, is_sentinel
 from analytics.forecast import DoForecast, WetRun, _day_of_year
 from analytics.lifecycle import Key, Lifecycle, Silence, Transition
 from analytics.lines import derived_line
@@ -66,7 +66,7 @@ class NodeState:
         self.site, self.node, self.cfg = site, node, cfg
         self.series: dict[str, Series] = {}
         self.faults: dict[str, SeriesFaults] = {}
-        self.drift: dict[str, NeighbourDrift] = {}
+        self.drift: dict[str, PeerDrift] = {}
         self.raw: dict[str, float] = {}
         self.do_fc = DoForecast(cfg.lat, cfg.lon)
         self.wet = WetRun()
@@ -383,18 +383,16 @@ class Engine:
         peers = self.latest.setdefault((ns.site, q), {})
         peers[ns.node] = (ts, v)
         window = max(2 * (ns.interval_ms or 60_000), 600_000)
-        vals = []
-        for node, (t_, v_) in peers.items():
-            if abs(t_ - ts) <= window and (node == ns.node or not self.nodes[(ns.site, node)].suppressed(q)):
-                vals.append(v_)
-        if len(vals) < 3:
+        others = {
+            node: v_ for node, (t_, v_) in peers.items()
+            if node != ns.node and abs(t_ - ts) <= window and not self.nodes[(ns.site, node)].suppressed(q)
+        }
+        if len(others) < 2 and q not in ns.drift:
             return
-        vals.sort()
-        median = vals[len(vals) // 2] if len(vals) % 2 else 0.5 * (vals[len(vals) // 2 - 1] + vals[len(vals) // 2])
         d = ns.drift.get(q)
         if d is None:
-            d = ns.drift[q] = NeighbourDrift()
-        d.update(v - median)
+            d = ns.drift[q] = PeerDrift()
+        d.update(v, others)
 
     def _fault_alerts(self, ns: NodeState, q: str, ts: int, out: Output) -> None:
         f = ns.faults.get(q)

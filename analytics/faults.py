@@ -4,8 +4,9 @@
 - stuck: the same value for longer than the quantity's normal variability allows;
 - spike: one reading far from both neighbours (robust z of the streaming detector, or a step beyond
   the quantity's rate-of-change limit), confirmed when the next reading comes back;
-- drift: a two-sided CUSUM of the node's difference from the median of its site's nodes measuring the
-  same quantity (`NeighbourDrift`).
+- drift: a two-sided CUSUM of the node's difference from each node of its site measuring the same
+  quantity (weather is common to them, a drifting probe is not); the node drifts when it has drifted
+  from most of its peers, which also tells the drifting node from the ones it is compared with.
 A reading that fails a check is kept out of the agronomic aggregates.
 """
 
@@ -154,4 +155,22 @@ class NeighbourDrift:
             self.calm = self.calm + 1 if abs(u) < 2.0 else 0
             if self.calm >= 12:
                 self.active, self.pos, self.neg, self.calm = False, 0.0, 0.0, 0
+        return self.active
+
+
+class PeerDrift:
+    """Drift of one (node, quantity) against each peer of its site; needs at least two peers."""
+
+    def __init__(self) -> None:
+        self.pairs: dict[str, NeighbourDrift] = {}
+        self.active = False
+
+    def update(self, v: float, peers: dict[str, float]) -> bool:
+        alarms = 0
+        for peer, pv in peers.items():
+            pair = self.pairs.get(peer)
+            if pair is None:
+                pair = self.pairs[peer] = NeighbourDrift()
+            alarms += pair.update(v - pv)
+        self.active = len(peers) >= 2 and alarms > len(peers) / 2
         return self.active

@@ -1,0 +1,145 @@
+"""Sensor-fault and node checks on generated streams: each alerts the technician, never the farmer,
+and keeps the faulty signal out of the agronomic rules."""
+
+from __future__ import annotations
+
+import math
+import random
+
+from analytics.engine import Engine
+from tests.analytics.helpers import HOUR, MIDNIGHT_ICT, MINUTE, Feeder
+
+SITE = "t-pond-1"  # fish_pond by its slug
+
+
+def _do(i: int, rnd: random.Random) -> float:
+    return round(6.5 + 0.3 * math.sin(2 * math.pi * i / 1440) + rnd.gauss(0, 0.05), 2)
+
+
+def _warm(f: Feeder, node: str = "n1", n: int = 400, seed: int = 1) -> int:
+    rnd = random.Random(seed)
+    ts = MIDNIGHT_ICT + 8 * HOUR
+    for i in range(n):
+        f.send(node, ts, {"dissolved_oxygen": _do(i, rnd), "water_temp": round(28 + rnd.gauss(0, 0.05), 2)})
+        ts += MINUTE
+    return ts
+
+
+def test_clean_stream_raises_no_alert() -> None:
+    f = Feeder(Engine(), SITE)
+    _warm(f, n=1500)
+    assert f.events == []
+
+
+def test_out_of_range_value_alerts_the_technician_only() -> None:
+    f = Feeder(Engine(), SITE)
+    ts = _warm(f)
+    f.send("n1", ts, {"dissolved_oxygen": 45.0, "water_temp": 28.0})  # contract drops it as implausible
+    fired = f.of("dissolved_oxygen.implausible", "firing")
+    assert len(fired) == 1
+    assert fired[0].audience == "technician" and fired[0].kind == "sensor"
+    assert "Cảm biến lỗi" in fired[0].text["vi"]
+    for k in range(1, 4):
+        f.send("n1", ts + k * MINUTE, {"dissolved_oxygen": 6.0, "water_temp": 28.0})
+    assert len(f.of("dissolved_oxygen.implausible", "resolved")) == 1
+    assert f.farmer() == []
+
+
+def test_ds18b20_power_on_value_is_a_sensor_fault_not_a_hot_pond() -> None:
+    f = Feeder(Engine(), SITE)
+    ts = _warm(f)
+    f.send("n1", ts, {"dissolved_oxygen": 6.0, "water_temp": 85.0})
+    assert len(f.of("water_temp.implausible", "firing")) == 1
+    assert f.farmer() == []
+
+
+def test_profile_plausible_range_narrower_than_the_contract_is_a_fault() -> None:
+    f = Feeder(Engine(), "t-rice-1")  # rice water_level plausible −60..60 cm (contract allows 500)
+    f.send("n1", MIDNIGHT_ICT, {"water_level": 200.0})
+    assert len(f.of("water_level.implausible", "firing")) == 1
+
+
+def test_stuck_probe_below_the_critical_level_alerts_technician_not_farmer() -> None:
+    f = Feeder(Engine(), SITE)
+    ts = _warm(f)
+    for k in range(60):
+        f.send("n1", ts + k * MINUTE, {"dissolved_oxygen": 1.5, "water_temp": round(28 + 0.01 * (k % 7), 2)})
+    stuck = f.of("dissolved_oxygen.stuck", "firing")
+    assert len(stuck) == 1 and stuck[0].audience == "technician"
+    assert "bị treo" in stuck[0].text["vi"]
+    assert [e for e in f.farmer() if e.state == "firing"] == []
+
+
+def test_a_single_spike_is_reported_and_kept_out_of_the_aggregates() -> None:
+    e = Engine()
+    f = Feeder(e, SITE)
+    ts = _warm(f)
+    f.send("n1", ts, {"dissolved_oxygen": 0.3, "water_temp": 28.0})
+    f.send("n1", ts + MINUTE, {"dissolved_oxygen": 7.2, "water_temp": 28.0})
+    spikes = f.of("dissolved_oxygen.spike", "firing")
+    assert len(spikes) == 1 and spikes[0].audience == "technician"
+    assert min(v for _, v in e.nodes[(SITE, "n1")].series["dissolved_oxygen"].w10.items) > 4.0
+    f.send("n1", ts + 40 * MINUTE, {"dissolved_oxygen": 7.0, "water_temp": 28.0})
+    assert len(f.of("dissolved_oxygen.spike", "resolved")) == 1
+
+
+def test_a_real_fast_change_that_persists_is_not_a_spike() -> None:
+    f = Feeder(Engine(), SITE)
+    ts = _warm(f)
+    for k in range(30):
+        f.send("n1", ts + k * MINUTE, {"dissolved_oxygen": 3.5 + 0.01 * (k % 3), "water_temp": 28.0})
+    assert f.of("dissolved_oxygen.spike") == []
+
+
+def test_drift_against_same_site_neighbours_alerts_the_drifting_node_only() -> None:
+    rnd = random.Random(3)
+    f = Feeder(Engine(), "t-rice-2")
+    ts = MIDNIGHT_ICT
+    for i in range(2000):
+        base = 25 + 5 * math.sin(2 * math.pi * i / 288)
+        drift = 0.01 * (i - 800) if i > 800 else 0.0
+        for node, extra in (("a", 0.0), ("b", 0.3), ("c", -0.2)):
+            v = base + extra + rnd.gauss(0, 0.1) + (drift if node == "c" else 0.0)
+            f.send(node, ts, {"air_temp": round(v, 2), "air_humidity": 80.0 + rnd.gauss(0, 1)})
+        ts += 5 * MINUTE
+    drift = f.of("air_temp.drift", "firing")
+    assert {e.node for e in drift} == {"c"}
+    assert len({e.id for e in drift}) == 1  # one alert, re-announced every repeat interval
+    assert drift[0].audience == "technician"
+
+
+def test_silent_node_goes_offline_and_comes_back() -> None:
+    e = Engine()
+    f = Feeder(e, SITE)
+    ts = _warm(f, n=30)
+    assert e.tick(ts + 2 * MINUTE).events == []
+    out = e.tick(ts + 5 * MINUTE)
+    assert [(x.rule, x.state, x.kind) for x in out.events] == [("node.offline", "firing", "node")]
+    assert e.tick(ts + 10 * MINUTE).events == []  # no duplicate while still silent
+    f.send("n1", ts + 11 * MINUTE, {"dissolved_oxygen": 6.0})
+    assert len(f.of("node.offline", "resolved")) == 1
+
+
+def test_last_will_offline_status_fires_at_once() -> None:
+    from contract.wire import Status
+
+    e = Engine()
+    f = Feeder(e, SITE)
+    ts = _warm(f, n=5)
+    out = e.status(SITE, "n1", Status("offline", ts), ts)
+    assert [(x.rule, x.state, x.audience) for x in out.events] == [("node.offline", "firing", "technician")]
+    assert e.status(SITE, "n1", Status("online", ts + 1000), ts + 1000).events[0].state == "resolved"
+
+
+def test_sequence_gaps_raise_a_link_loss_alert() -> None:
+    e = Engine()
+    f = Feeder(e, SITE)
+    ts = MIDNIGHT_ICT
+    rnd = random.Random(4)
+    for i in range(300):
+        if i > 100 and rnd.random() < 0.4:
+            f.seq["n1"] += 1  # lost on the way
+            continue
+        f.send("n1", ts + i * MINUTE, {"dissolved_oxygen": _do(i, rnd)})
+    fired = f.of("node.link_loss", "firing")
+    assert len(fired) == 1 and fired[0].kind == "node" and fired[0].value is not None and fired[0].value > 20
