@@ -26,6 +26,7 @@ PARTS: list[tuple[str, str, str]] = [
     ("site", "registry.site_cli", "Register communes, sites and their contacts."),
     ("token", "registry.token_cli", "Create, list and revoke API tokens."),
     ("ingest", "ingest.cli", "MQTT telemetry → InfluxDB."),
+    ("notify", "notify.cli", "Deliver alerts to farmers, technicians and officers."),
 ]
 
 app = typer.Typer(

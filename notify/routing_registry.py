@@ -1,0 +1,64 @@
+"""Routing from the fleet registry: a site's contacts (`registry.contacts.site_contacts`), their role,
+channels and language, and acknowledgements recorded by the API (`alert_acks`)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+from notify.directory import Recipient
+
+
+def _addresses(contact: object) -> dict[str, str]:
+    phone = getattr(contact, "phone", None)
+    email = getattr(contact, "email", None)
+    by_channel = {"sms": phone, "zalo": phone, "email": email}
+    return {ch: by_channel[ch] for ch in getattr(contact, "channels", []) if by_channel.get(ch)}  # type: ignore[misc]
+
+
+class RegistryDirectory:
+    def __init__(self, url: str) -> None:
+        from registry.db import open_registry
+
+        self._conn = open_registry(url)
+        self._lock = threading.Lock()  # one connection, used by the MQTT thread and the escalation loop
+
+    def recipients(self, site: str, audience: str, severity: str) -> list[Recipient]:
+        from registry.contacts import site_contacts
+        from registry.db import RegistryError
+
+        with self._lock:
+            try:
+                linked = site_contacts(self._conn, site)
+            except RegistryError:
+                return []  # a site the registry does not know has no one to tell
+        out = []
+        for sc in linked:
+            c = sc.contact
+            if c.role != audience:
+                continue
+            addresses = _addresses(c)
+            if addresses:
+                out.append(Recipient(f"contact-{c.id}", c.name, c.role, c.language, addresses))
+        return out
+
+    def site_name(self, site: str) -> str:
+        from registry.db import RegistryError
+        from registry.sites import get_site
+
+        with self._lock:
+            try:
+                return get_site(self._conn, site).name
+            except RegistryError:
+                return site
+
+    def acknowledged(self, alert_id: str) -> bool:
+        with self._lock:
+            try:
+                row = self._conn.execute("SELECT 1 FROM alert_acks WHERE alert_id = ?", (alert_id,)).fetchone()
+            except sqlite3.Error:
+                return False
+        return row is not None
+
+    def close(self) -> None:
+        self._conn.close()
