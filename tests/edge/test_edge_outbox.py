@@ -1,0 +1,85 @@
+"""The SQLite outbox: order, batches per boot, cumulative acks, the byte bound, held readings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from edge.outbox import Outbox, Pending, body_of
+
+BODY = body_of({"air_temp": 27.5, "air_humidity": 80.0}, 3.9, None)
+
+
+def pending(boot: str, seq: int, ts: int | None = 1_764_455_000_000, kboot: str = "k1", mono: int = 0) -> Pending:
+    return Pending(boot, seq, ts if ts is None else ts + seq * 1000, kboot, mono, BODY)
+
+
+def test_readings_are_invisible_until_committed_then_come_out_in_order(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "s.sqlite", 10**7)
+    for seq in range(5):
+        box.add(pending("b1", seq))
+    assert box.next_batch(0, 100) == []
+    assert box.flush() == 5
+    assert [r.seq for r in box.next_batch(0, 100)] == [0, 1, 2, 3, 4]
+    r = box.next_batch(0, 1)[0].reading("n1")
+    assert (r.m, r.battery_v, r.rssi) == ({"air_temp": 27.5, "air_humidity": 80.0}, 3.9, None)
+
+
+def test_a_batch_never_mixes_boots(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "s.sqlite", 10**7)
+    for seq in range(3):
+        box.add(pending("old", seq))
+    for seq in range(2):
+        box.add(pending("new", seq))
+    box.flush()
+    first = box.next_batch(0, 100)
+    assert [(r.boot, r.seq) for r in first] == [("old", 0), ("old", 1), ("old", 2)]
+    assert [(r.boot, r.seq) for r in box.next_batch(first[-1].id, 100)] == [("new", 0), ("new", 1)]
+
+
+def test_a_cumulative_ack_deletes_only_its_boot_up_to_its_seq(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "s.sqlite", 10**7)
+    for boot in ("a", "b"):
+        for seq in range(4):
+            box.add(pending(boot, seq))
+    box.flush()
+    assert box.ack("a", 2) == 3
+    assert [(r.boot, r.seq) for r in box.next_batch(0, 100)] == [("a", 3)]
+    assert box.depth == 5
+
+
+def test_the_bound_evicts_oldest_first_counts_them_and_keeps_the_file_flat(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    box = Outbox(path, 64 * 1024)
+    seq = 0
+    sizes = []
+    for _round in range(40):
+        for _ in range(250):
+            box.add(pending("b", seq))
+            seq += 1
+        box.flush()
+        assert box.used_bytes() <= 64 * 1024
+        sizes.append(path.stat().st_size)
+    kept = [r.seq for r in box.next_batch(0, 1000)]
+    assert kept == list(range(seq - len(kept), seq)), "the newest readings are kept, contiguous"
+    assert box.evicted == seq - box.depth > 0
+    assert sizes[-1] == sizes[len(sizes) // 2], "the database file stops growing once the bound is reached"
+    box.close()
+    assert Outbox(path, 64 * 1024).evicted == seq - len(kept), "the eviction count survives a restart"
+
+
+def test_held_readings_are_stamped_from_monotonic_time_or_dropped_if_from_another_kernel_boot(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "s.sqlite", 10**7)
+    box.add(pending("b", 0, ts=None, kboot="earlier-boot", mono=5_000_000_000))
+    box.add(pending("b", 1, ts=None, kboot="this-boot", mono=7_000_000_000))
+    box.add(pending("b", 2, ts=None, kboot="this-boot", mono=9_000_000_000))
+    box.flush()
+    assert box.held == 3 and box.next_batch(0, 10) == []
+    now_wall_ms, now_mono_ns = 1_764_455_100_000, 10_000_000_000
+    stamped, lost = box.stamp_held(lambda mono: now_wall_ms - (now_mono_ns - mono) // 1_000_000, "this-boot")
+    assert (stamped, lost, box.unstampable, box.held) == (2, 1, 1, 0)
+    assert [(r.seq, r.ts) for r in box.next_batch(0, 10)] == [(1, now_wall_ms - 3000), (2, now_wall_ms - 1000)]
+
+
+def test_bodies_are_compact_json(tmp_path: Path) -> None:
+    assert json.loads(BODY) == {"m": {"air_temp": 27.5, "air_humidity": 80.0}, "battery_v": 3.9}
