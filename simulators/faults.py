@@ -224,10 +224,11 @@ class NodeFaults:
             return f.value
         # spike: a jump of about one scale, kept inside the plausible range so only a detector sees it.
         jump = scale * rng.uniform(0.8, 1.5)
-        v = clean + jump if rng.random() < 0.5 else clean - jump
-        v = min(hi, max(lo, v))
-        if abs(v - clean) < 0.3 * scale:
-            v = min(hi, max(lo, 2 * clean - v))
+        up, down = min(hi, clean + jump), max(lo, clean - jump)
+        v, other = (up, down) if rng.random() < 0.5 else (down, up)
+        if abs(v - clean) < abs(other - clean):
+            # Pinned near a bound (no rain, no light at night): jump the other way.
+            v = other if abs(v - clean) < 0.5 * jump else v
         f.value = round(v, 3)
         return f.value
 

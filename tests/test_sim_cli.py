@@ -1,0 +1,146 @@
+"""`ruongso sim` against a real Mosquitto: every message it reports is on the broker, and bad input is one line."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from contract import topics
+from ruongso.local_services import Mosquitto, free_port
+from ruongso.mqtt import connect_and_wait, make_client, parse_mqtt_url
+from simulators.faults import FAULT_KINDS
+from tests.waiting import wait_until
+
+
+class Counter:
+    """Counts telemetry messages of the sites under one prefix, as any subscriber would see them."""
+
+    def __init__(self, broker: Mosquitto, prefix: str) -> None:
+        self.prefix = prefix
+        self.payloads: list[bytes] = []
+        self.lock = threading.Lock()
+        target = parse_mqtt_url(broker.url)
+        self.client = make_client(target, client_id=f"sim-test-{prefix}")
+        subscribed = threading.Event()
+        self.client.on_subscribe = lambda *a: subscribed.set()
+        self.client.on_message = self._on_message
+        connect_and_wait(self.client, target)
+        self.client.subscribe(topics.ALL_TELEMETRY, qos=1)
+        assert subscribed.wait(5)
+
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        if topics.NodeTopic.parse(msg.topic).site.startswith(self.prefix + "-"):
+            with self.lock:
+                self.payloads.append(bytes(msg.payload))
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.payloads)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def _summary(stdout: str) -> dict[str, str]:
+    lines = [line for line in stdout.splitlines() if line.startswith("sim ")]
+    assert len(lines) == 1, stdout
+    return dict(re.findall(r"(\w+)=(\S+)", lines[0]))
+
+
+def test_a_fast_run_publishes_exactly_the_messages_it_reports(
+    ruongso_cmd: list[str], broker: Mosquitto, tmp_path: Path
+) -> None:
+    counter = Counter(broker, "clitest1")
+    try:
+        run = subprocess.run(
+            [*ruongso_cmd, "sim", "--mqtt-url", broker.url, "--site-prefix", "clitest1", "--sites", "7",
+             "--nodes-per-site", "2", "--duration", "2h", "--speed", "max", "--seed", "5", "--faults", "all",
+             "--fault-rate", "0.02", "--truth", str(tmp_path / "truth.jsonl"),
+             "--manifest", str(tmp_path / "manifest.json")],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        assert "Traceback" not in run.stderr
+        summary = _summary(run.stdout)
+        sent = int(summary["messages"])
+        assert int(summary["reading_sets"]) <= 14 * 120 <= sent + 200
+        wait_until(lambda: counter.count() >= sent, 30, what=f"{sent} messages on the broker")
+        time.sleep(0.3)  # anything extra would have arrived by now
+        assert counter.count() == sent
+    finally:
+        counter.close()
+    truth = [json.loads(line) for line in (tmp_path / "truth.jsonl").read_text().splitlines()]
+    reported = dict(kv.split(":") for kv in summary["faults"].split(","))
+    assert {k: int(v) for k, v in reported.items()} == {
+        k: sum(t["kind"] == k for t in truth) for k in {t["kind"] for t in truth}
+    }
+    assert set(reported) <= set(FAULT_KINDS)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert len(manifest["sites"]) == 7 and manifest["sites"][3]["name_vi"] == "Ao cá 1"
+
+
+def test_real_time_mode_stops_cleanly_on_ctrl_c_with_every_message_acknowledged(
+    ruongso_cmd: list[str], broker: Mosquitto
+) -> None:
+    counter = Counter(broker, "clitest2")
+    proc = subprocess.Popen(
+        [*ruongso_cmd, "sim", "--mqtt-url", broker.url, "--site-prefix", "clitest2", "--interval", "0.1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: counter.count() >= 10, 20, what="real-time messages")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+        assert proc.returncode == 0, err
+        summary = _summary(out)
+        assert out.startswith("sim interrupted")
+        wait_until(lambda: counter.count() >= int(summary["messages"]), 10, what="every acknowledged message")
+        assert counter.count() == int(summary["messages"])
+        # Real time: the timestamps are the wall clock's.
+        last = json.loads(counter.payloads[-1])["ts"]
+        assert abs(last - time.time() * 1000) < 10_000
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        counter.close()
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["--duration", "5x"], "--duration"),
+        (["--profile", "banana"], "unknown profile 'banana'"),
+        (["--sites", "0"], "--sites must be at least 1"),
+        (["--nodes-per-site", "two"], "--nodes-per-site 'two' is not a whole number"),
+        (["--faults", "spike,gremlin"], "unknown fault kind 'gremlin'"),
+        (["--fault-rate", "1.5"], "fault rate"),
+        (["--speed", "0"], "--speed"),
+        (["--start", "yesterday"], "--start"),
+        (["--mqtt-url", "http://broker"], "mqtt://"),
+        (["--batch", "5000"], "batch"),
+    ],
+)
+def test_bad_input_gives_one_line_and_exit_code_2(ruongso_cmd: list[str], args: list[str], says: str) -> None:
+    run = subprocess.run([*ruongso_cmd, "sim", *args], capture_output=True, text=True, timeout=30)
+    assert run.returncode == 2, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ruongso sim: error:") and says in lines[0], run.stderr
+
+
+def test_an_unreachable_broker_is_one_line_and_exit_code_1(ruongso_cmd: list[str]) -> None:
+    url = f"mqtt://127.0.0.1:{free_port()}"
+    run = subprocess.run([*ruongso_cmd, "sim", "--mqtt-url", url, "--duration", "1m"], capture_output=True,
+                         text=True, timeout=30)  # fmt: skip
+    assert run.returncode == 1
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot reach MQTT broker" in lines[0], run.stderr
