@@ -25,6 +25,7 @@ def load_boards(directory: Path) -> list[dict[str, Any]]:
 
 def push(url: str, token: str, boards: list[dict[str, Any]], timeout: float = 15.0) -> list[str]:
     """Create the folder if needed and upload (overwrite) every board; returns the uploaded uids."""
+    import niquests
     from grafana_client import GrafanaApi
     from grafana_client.client import GrafanaException
 
@@ -55,6 +56,8 @@ def push(url: str, token: str, boards: list[dict[str, Any]], timeout: float = 15
             })
             uids.append(board["uid"])
         return uids
+    except niquests.exceptions.RequestException as exc:
+        raise PushError(f"Grafana at {url} unreachable: {exc}") from None
     except GrafanaException as exc:
         hint = " (is the token a service-account token with the Editor role?)" if exc.status_code in (401, 403) else ""
         raise PushError(f"Grafana at {url} answered {exc.status_code or 'nothing'}: {exc.message}{hint}") from None

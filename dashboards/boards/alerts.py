@@ -6,6 +6,7 @@ from dashboards.boards.common import (
     SEVERITY_VI,
     active_alert_count,
     active_condition,
+    board_links,
     latest_alerts,
     severity_thresholds,
     stat,
@@ -92,6 +93,5 @@ def board() -> Dashboard:
             Variable("severity", "Mức độ", f'SHOW TAG VALUES FROM "{ALERT}" WITH KEY = "severity"', multi=True,
                      include_all=True),
         ],
-        links=[{"type": "dashboards", "tags": ["ruongso"], "asDropdown": True, "title": "Bảng khác",
-                "includeVars": False, "keepTime": True}],
+        links=board_links(),
     )

@@ -10,6 +10,12 @@ from dashboards.model import Json, Panel, Step, Target
 SEVERITY_VI = {"warning": "Cảnh báo", "critical": "Nghiêm trọng"}
 
 
+def board_links(include_vars: bool = False) -> list[Json]:
+    """A drop-down of the other Ruộng Số boards, keeping the time range (and the site, where asked)."""
+    return [{"type": "dashboards", "tags": ["ruongso"], "asDropdown": True, "title": "Bảng khác",
+             "includeVars": include_vars, "keepTime": True}]
+
+
 def tag_regex(tag: str, variable: str) -> str:
     """A WHERE condition matching a multi-value variable (Grafana renders it as `(a|b)`)."""
     return f'"{tag}" =~ /^${variable}$/'

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboards.boards.common import bargauge, table, tag_regex, timeseries
+from dashboards.boards.common import bargauge, board_links, table, tag_regex, timeseries
 from dashboards.labels import quantity_title, quantity_unit
 from dashboards.layout_names import ALERT, NODE_HEALTH, NODE_STATUS, READING
 from dashboards.model import Dashboard, Panel, Row, Target, Variable
@@ -117,6 +117,5 @@ def board() -> Dashboard:
         description="Cho kỹ thuật viên: lần cuối thấy, pin, tín hiệu, tỷ lệ mất bản tin, lỗi cảm biến.",
         variables=[Variable("site", "Điểm", f'SHOW TAG VALUES FROM "{READING}" WITH KEY = "site"',
                             multi=True, include_all=True)],
-        links=[{"type": "dashboards", "tags": ["ruongso"], "asDropdown": True, "title": "Bảng khác",
-                "includeVars": False, "keepTime": True}],
+        links=board_links(),
     )

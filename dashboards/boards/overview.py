@@ -3,7 +3,15 @@ of every production type."""
 
 from __future__ import annotations
 
-from dashboards.boards.common import SEVERITY_VI, active_alert_count, severity_thresholds, stat, table, tag_regex
+from dashboards.boards.common import (
+    SEVERITY_VI,
+    active_alert_count,
+    board_links,
+    severity_thresholds,
+    stat,
+    table,
+    tag_regex,
+)
 from dashboards.labels import quantity_title, quantity_unit
 from dashboards.layout_names import NODE_STATUS, READING, SITE_INFO
 from dashboards.model import Dashboard, Panel, Row, Step, Target, Variable
@@ -106,6 +114,5 @@ def board() -> Dashboard:
     return Dashboard(
         uid=UID, title="Ruộng Số: Tổng quan huyện", items=items, variables=_variables(),
         description="Các điểm trên bản đồ, nút trực tuyến/mất kết nối, cảnh báo đang mở, số đo chính.",
-        links=[{"type": "dashboards", "tags": ["ruongso"], "asDropdown": True, "title": "Bảng khác",
-                "includeVars": False, "keepTime": True}],
+        links=board_links(),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboards.boards.common import bargauge, tag_regex, timeseries
+from dashboards.boards.common import bargauge, board_links, tag_regex, timeseries
 from dashboards.layout_names import PIPELINE, REJECTED
 from dashboards.model import Dashboard, Panel, Row, Target, Variable
 
@@ -56,6 +56,5 @@ def board() -> Dashboard:
         variables=[Variable("instance", "Phiên bản ingest",
                             f'SHOW TAG VALUES FROM "{PIPELINE}" WITH KEY = "instance"', multi=True,
                             include_all=True)],
-        links=[{"type": "dashboards", "tags": ["ruongso"], "asDropdown": True, "title": "Bảng khác",
-                "includeVars": False, "keepTime": True}],
+        links=board_links(),
     )

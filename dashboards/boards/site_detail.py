@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dashboards.boards.common import table, tag_regex, timeseries
+from dashboards.boards.common import board_links, table, tag_regex, timeseries
 from dashboards.labels import derived_for, quantity_title, quantity_unit
 from dashboards.layout_names import ALERT, DERIVED, READING, SITE_INFO
 from dashboards.model import Annotation, Dashboard, Panel, Row, Target, Variable
@@ -89,8 +89,7 @@ def board(profile: dict[str, Any]) -> Dashboard:
             "AND $timeFilter",
             text_column="text_vi", tags_column="severity,rule",
         )],
-        links=[{"type": "dashboards", "tags": ["ruongso"], "asDropdown": True, "title": "Bảng khác",
-                "includeVars": True, "keepTime": True}],
+        links=board_links(include_vars=True),
     )
 
 
