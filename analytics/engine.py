@@ -162,8 +162,8 @@ class _Ctx(dict):  # type: ignore[type-arg]
             return ns.wet.hours()
         if name == "lwd_mean_temp":
             t = ns.wet.mean_temp()
-            if t is None:
-                raise Missing(name)
+            if t is None:  # no wet run: its length is 0, the temperature of now stands in
+                return self._resolve("air_temp")
             return t
         fn = _FUNCS.get(name)
         if fn is not None:
