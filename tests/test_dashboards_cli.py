@@ -177,3 +177,10 @@ def test_bad_sites_files_get_a_clear_error_and_write_nothing(tmp_path: Path, tex
     f.write_text(text)
     result = runner.invoke(app, ["sites", str(f), "--influx-url", "http://127.0.0.1:9"])
     assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
+def test_check_lists_the_queries_an_empty_database_leaves_without_data(influx: InfluxClient) -> None:
+    result = runner.invoke(app, ["check", "--influx-url", influx.url, "--influx-db", influx.database])
+    assert result.exit_code == 1, result.output
+    assert "ruongso-overview / Bản đồ các điểm [A]: no data" in result.output
+    assert "queries without data" in result.output and "Traceback" not in result.output
