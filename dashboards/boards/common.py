@@ -57,14 +57,15 @@ def bargauge(title: str, targets: list[Target], unit: str | None = None, width: 
 
 
 def table(title: str, targets: list[Target], rename: dict[str, str], width: int = 24, height: int = 10,
-          description: str = "", overrides: list[Json] | None = None) -> Panel:
+          description: str = "", overrides: list[Json] | None = None, hide: tuple[str, ...] = ()) -> Panel:
+    """A table; `hide` drops columns such as the meaningless Time of an aggregate without GROUP BY time."""
     return Panel(
         title=title, type="table", targets=targets, width=width, height=height, description=description,
         overrides=overrides or [],
         options={"showHeader": True, "cellHeight": "sm", "footer": {"show": False}},
         transformations=[
             {"id": "merge", "options": {}},
-            {"id": "organize", "options": {"renameByName": rename}},
+            {"id": "organize", "options": {"renameByName": rename, "excludeByName": dict.fromkeys(hide, True)}},
         ],
     )
 

@@ -35,10 +35,10 @@ def _status() -> Panel:
                 '"sensor_faults", last("spool_depth") AS "spool_depth", last("fw") AS "fw", '
                 f'last("uptime_s") AS "uptime_s" FROM "{NODE_STATUS}" WHERE {SITES} GROUP BY "site", "node"',
                 result_format="table")],
-        {"Time": "", "site": "Điểm", "node": "Nút", "online": "Kết nối", "state": "Trạng thái",
+        {"site": "Điểm", "node": "Nút", "online": "Kết nối", "state": "Trạng thái",
          "sensor_faults": "Lỗi cảm biến", "spool_depth": "Bản tin chờ gửi", "fw": "Phần mềm",
          "uptime_s": "Thời gian chạy"},
-        width=12,
+        width=12, hide=("Time",),
         overrides=[
             {"matcher": {"id": "byName", "options": "online"},
              "properties": [{"id": "mappings", "value": [ONLINE_MAPPING]},

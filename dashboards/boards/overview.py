@@ -73,8 +73,8 @@ def _site_table() -> Panel:
         "Nút theo điểm",
         [Target(f'SELECT sum("online") AS "online", count("online") AS "nodes" FROM ({LAST_STATUS}) '
                 'GROUP BY "site"', result_format="table")],
-        {"site": "Điểm", "online": "Nút trực tuyến", "nodes": "Tổng số nút", "Time": ""},
-        width=12, height=12,
+        {"site": "Điểm", "online": "Nút trực tuyến", "nodes": "Tổng số nút"},
+        width=12, height=12, hide=("Time",),
         description="Trạng thái cuối cùng của mỗi nút (bản tin status/LWT).",
     )
 
