@@ -54,6 +54,7 @@ def parse(doc: Any) -> list[Site]:
         site, profile = item.get("site"), item.get("profile")
         if not is_slug(site):
             raise SiteError(f"site #{i}: {site!r} is not a slug")
+        site = str(site)
         if profile not in known:
             raise SiteError(f"site {site}: profile {profile!r} is not one of {', '.join(sorted(known))}")
         try:
@@ -65,7 +66,7 @@ def parse(doc: Any) -> list[Site]:
         name = str(item.get("name", site))
         if "\n" in name or len(name) > 200:
             raise SiteError(f"site {site}: name must be one line of at most 200 characters")
-        out.append(Site(site, profile, lat, lon, name))
+        out.append(Site(site, str(profile), lat, lon, name))
     return out
 
 
