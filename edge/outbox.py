@@ -93,6 +93,10 @@ class Outbox:
         self.last_ts = int(self.get_meta("last_ts") or 0)
         self._depth = self._db.execute("SELECT COUNT(*) FROM readings").fetchone()[0]
         self._held = self._db.execute("SELECT COUNT(*) FROM readings WHERE ts IS NULL").fetchone()[0]
+        # A bound lowered in the config applies at once, before anything is published.
+        self._db.execute("BEGIN IMMEDIATE")
+        self._evict_over_bound()
+        self._db.execute("COMMIT")
 
     # --- writing ---------------------------------------------------------------------------------
 

@@ -69,6 +69,7 @@ class Ingest:
         target = parse_mqtt_url(broker_url)
         self.client = make_client(target, client_id=f"test-ingest-{node}")
         self.client.on_message = self._on_message
+        self.client.reconnect_delay_set(min_delay=1, max_delay=1)  # back quickly after a broker restart
         self.client.on_connect = lambda c, *a: c.subscribe(
             [(str(topics.telemetry(site, node)), 1), (str(topics.status(site, node)), 1)]
         )
@@ -146,5 +147,3 @@ def publish_retained(broker_url: str, topic: str, payload: bytes) -> None:
 
 def status_where(ingest: Ingest, predicate: Any, timeout: float = 10.0, what: str = "") -> dict[str, Any]:
     return wait_until(lambda: next((s for s in reversed(ingest.statuses) if predicate(s)), None), timeout, what=what)
-
-
