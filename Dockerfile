@@ -14,6 +14,7 @@ RUN groupadd --gid 1883 ruongso \
     && useradd --uid 1883 --gid 1883 --home-dir /var/lib/ruongso --create-home --shell /usr/sbin/nologin ruongso \
     # Named volumes copy the ownership of these folders when first created: the services can write there.
     && mkdir -p /var/lib/ruongso/ingest /var/lib/ruongso/analytics /var/lib/ruongso/notify /var/lib/ruongso/registry \
+       /var/lib/ruongso/sim \
     && chown -R ruongso:ruongso /var/lib/ruongso
 
 COPY pyproject.toml README.md ./

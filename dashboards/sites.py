@@ -4,6 +4,7 @@ Input: a YAML list of sites as the registry knows them,
 
     - {site: tu-ky-lua-01, profile: rice_paddy, lat: 20.82, lon: 106.40, name: "Ruộng lúa HTX Tứ Kỳ"}
 
+or the manifest `ruongso sim --manifest FILE` writes (a JSON object whose `sites` items carry `name_vi`),
 validated (slugs, known profile, coordinates in range) before anything is written.
 """
 
@@ -44,6 +45,8 @@ class Site:
 
 
 def parse(doc: Any) -> list[Site]:
+    if isinstance(doc, dict) and "sites" in doc:
+        doc = doc["sites"]
     if not isinstance(doc, list) or not doc:
         raise SiteError("expected a non-empty YAML list of sites")
     known = set(profiles.profile_ids())
@@ -63,7 +66,7 @@ def parse(doc: Any) -> list[Site]:
             raise SiteError(f"site {site}: lat and lon must be numbers") from None
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise SiteError(f"site {site}: lat {lat}, lon {lon} out of range")
-        name = str(item.get("name", site))
+        name = str(item.get("name") or item.get("name_vi") or site)
         if "\n" in name or len(name) > 200:
             raise SiteError(f"site {site}: name must be one line of at most 200 characters")
         out.append(Site(site, str(profile), lat, lon, name))

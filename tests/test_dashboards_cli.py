@@ -184,3 +184,15 @@ def test_check_lists_the_queries_an_empty_database_leaves_without_data(influx: I
     assert result.exit_code == 1, result.output
     assert "ruongso-overview / Bản đồ các điểm [A]: no data" in result.output
     assert "queries without data" in result.output and "Traceback" not in result.output
+
+
+def test_the_simulator_manifest_is_a_sites_file() -> None:
+    from dashboards import sites
+    from ruongso import profiles
+    from simulators.sites import layout
+
+    specs = layout(0, 7, 2, profiles.profile_ids())
+    manifest = {"seed": 0, "sites": [s.to_dict(["air_temp"]) for s in specs]}
+    parsed = sites.parse(manifest)
+    assert [(s.site, s.profile, s.name) for s in parsed] == [(s.slug, s.profile, s.name_vi) for s in specs]
+    assert {s.profile for s in parsed} == set(profiles.profile_ids())
