@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from analytics import rules as rules_mod
 from analytics.aggregates import DAY_MS, HOUR_MS, ICT_MS, Missing, Series, ict_day, ict_hour
+from analytics.control import Control
 from analytics.derived import (
     blast_lwd_required_h,
     dew_point,
@@ -300,20 +301,18 @@ class Engine:
                 self._node_offline(ns, now, out)
         return out
 
-    def control(self, site: str, doc: dict[str, Any], now: int) -> Output:
-        """Apply an acknowledge/silence command (docs/analytics.md, control topic)."""
+    def control(self, c: Control, now: int) -> Output:
+        """Apply a site's current acknowledgements and silences (analytics/control.py)."""
         out = Output()
-        action = doc.get("action")
         transitions: list[Transition] = []
-        if action == "ack":
-            t = self.lifecycle.acknowledge(str(doc.get("id", "")), now)
-            if t is not None and t.alert.key[0] == site:
-                transitions.append(t)
-        elif action == "silence":
-            s = Silence(site, int(doc["until"]), doc.get("node"), doc.get("rule"))
-            transitions.extend(self.lifecycle.silence(s, now))
-        elif action == "unsilence":
-            self.lifecycle.unsilence(site, now, doc.get("node"), doc.get("rule"))
+        for alert_id in c.acks:
+            a = self.lifecycle.find(alert_id)
+            if a is not None and a.key[0] == c.site:
+                t = self.lifecycle.acknowledge(alert_id, now)
+                if t is not None:
+                    transitions.append(t)
+        silences = [Silence(c.site, s.end, s.node, None, s.start) for s in c.silences]
+        transitions.extend(self.lifecycle.set_silences(c.site, silences, now))
         for t in transitions:
             out.events.append(self._event(t))
         return out

@@ -5,8 +5,8 @@ Time is the data's time (reading `ts`, ms), so replays and simulated runs behave
   an unknown condition (missing data, faulty sensor) cancels a pending alert but never resolves a
   firing one.
 - A firing alert is re-announced every `repeat_ms` unless acknowledged or silenced.
-- Acknowledge (by alert id) and silence (site, optional node and rule prefix, until a time) come from
-  the control topic (docs/analytics.md); each emits one event in state `acknowledged`/`silenced`.
+- Acknowledge (by alert id) and silence (site, optional node and rule prefix, from/until a time) come
+  from the control topic (analytics/control.py); each emits one event in state `acknowledged`/`silenced`.
 - `snapshot()`/`restore()` carry firing alerts and silences across a restart, so an alert that is
   already firing is not announced again.
 """
@@ -40,11 +40,12 @@ class Silence:
     until: int
     node: str | None = None
     rule: str | None = None  # a prefix: "dissolved_oxygen." silences every DO rule
+    start: int = 0
 
     def matches(self, key: Key, now: int) -> bool:
         site, node, rule = key
         return (
-            now < self.until
+            self.start <= now < self.until
             and site == self.site
             and (self.node is None or node == self.node)
             and (self.rule is None or rule.startswith(self.rule))
@@ -122,6 +123,9 @@ class Lifecycle:
     def is_active(self, key: Key) -> bool:
         return key in self.active
 
+    def find(self, alert_id: str) -> Active | None:
+        return next((a for a in self.active.values() if a.firing and a.id == alert_id), None)
+
     def acknowledge(self, alert_id: str, ts: int) -> Transition | None:
         for a in self.active.values():
             if a.firing and a.id == alert_id and not a.acked:
@@ -133,15 +137,20 @@ class Lifecycle:
         self.silences = [x for x in self.silences if x.until > ts] + [s]
         out = []
         for a in self.active.values():
-            if a.firing and not a.silenced and s.matches(a.key, ts):
+            if a.firing and not a.silenced and not a.acked and s.matches(a.key, ts):
                 a.silenced = True
                 out.append(Transition("silenced", a, ts))
         return out
 
-    def unsilence(self, site: str, ts: int, node: str | None = None, rule: str | None = None) -> None:
-        self.silences = [
-            s for s in self.silences if s.until > ts and not (s.site == site and s.node == node and s.rule == rule)
-        ]
+    def set_silences(self, site: str, silences: list[Silence], ts: int) -> list[Transition]:
+        """Replace the site's silences with `silences` (the API's whole current set)."""
+        self.silences = [s for s in self.silences if s.site != site and s.until > ts] + silences
+        out = []
+        for a in self.active.values():
+            if a.firing and not a.silenced and not a.acked and a.key[0] == site and self.silenced(a.key, ts):
+                a.silenced = True
+                out.append(Transition("silenced", a, ts))
+        return out
 
     # -- persistence ---------------------------------------------------------------------------------
 

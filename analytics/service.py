@@ -184,13 +184,15 @@ class AnalyticsService:
         if site is not None:
             if not self._mine(site):
                 return
+            if not payload:
+                return  # an empty retained message clears the topic
             try:
-                doc = decode_control(payload)
+                control = decode_control(payload, site)
             except ControlError as exc:
                 event(log, "control_rejected", logging.WARNING, topic=topic, reason=str(exc))
                 return
-            event(log, "control", site=site, action=doc.get("action"), by=doc.get("by", "-"))
-            self._emit(self.engine.control(site, doc, now))
+            event(log, "control", site=site, acks=len(control.acks), silences=len(control.silences))
+            self._emit(self.engine.control(control, now))
             return
         try:
             t = NodeTopic.parse(topic)

@@ -78,3 +78,28 @@ def test_restored_state_does_not_fire_again() -> None:
     assert restarted.evaluate(KEY, True, 60_000, 0, "critical", META) is None
     t = restarted.evaluate(KEY, False, 120_000, 0, "critical", META)
     assert t is not None and t.state == "resolved" and t.alert.id == first.alert.id
+
+
+def test_control_payload_of_the_api_is_validated() -> None:
+    import pytest
+
+    from analytics.control import ControlError, decode_control, parse_control_topic
+
+    doc = {"v": 1, "site": "s1", "ts": 5, "acks": [{"id": "a-1", "by": "x", "ts": 4, "note": ""}],
+           "silences": [{"id": 3, "node": None, "start": 1, "end": 9, "reason": "", "by": "x"}]}
+    c = decode_control(json.dumps(doc), "s1")
+    assert c.acks == ("a-1",) and c.silences[0].node is None and c.silences[0].end == 9
+    assert parse_control_topic("farm/s1/alerts/control") == "s1"
+    assert parse_control_topic("farm/s1/n1/telemetry") is None
+    for bad, why in [({**doc, "site": "s2"}, "published on site"), ({**doc, "v": 2}, "v is 2"),
+                     ({**doc, "silences": [{"node": "n1"}]}, "start"), ({**doc, "acks": ["a-1"]}, "acks")]:
+        with pytest.raises(ControlError, match=why):
+            decode_control(json.dumps(bad), "s1")
+
+
+def test_api_silence_set_replaces_the_previous_one() -> None:
+    lc = Lifecycle(repeat_ms=H)
+    lc.evaluate(KEY, True, 0, 0, "critical", META)
+    assert [t.state for t in lc.set_silences("s1", [Silence("s1", 5 * H, "n1", None, 0)], 1000)] == ["silenced"]
+    assert lc.set_silences("s1", [], 2000) == []
+    assert _states(lc, [(True, 2 * H)]) == ["firing"]  # the silence was cancelled: announced again

@@ -210,17 +210,26 @@ def test_acknowledge_and_silence_over_mqtt(broker: Mosquitto, service_factory: A
             node.send(t0 + i * MINUTE, _do(i) if i < 40 else _crash(i))
         wait_until(lambda: watch.of("dissolved_oxygen.crit_low"), 20, what="the firing event")
         alert_id = watch.of("dissolved_oxygen.crit_low")[0][1]
+        now = int(time.time() * 1000)
+
+        def control(acks: list[str], silences: list[dict[str, Any]]) -> None:
+            # As the API publishes it (registry/alert_control.py): the site's whole current set, retained.
+            doc = {"v": 1, "site": site, "ts": now, "acks": [{"id": a, "by": "ba-lan", "ts": now, "note": ""}
+                                                             for a in acks], "silences": silences}
+            node.client.publish(control_topic(site), json.dumps(doc), qos=1, retain=True).wait_for_publish(5)
+
         node.client.publish(control_topic(site), b"not json", qos=1).wait_for_publish(5)
-        node.client.publish(control_topic(site), json.dumps({"action": "ack", "id": alert_id, "by": "ba-lan"}),
-                            qos=1).wait_for_publish(5)
+        control([alert_id], [])
         wait_until(lambda: ("acknowledged", alert_id) in watch.of("dissolved_oxygen.crit_low"), 10, what="ack")
         node.send(t0 + 70 * MINUTE, {"dissolved_oxygen": 45.0})
         wait_until(lambda: watch.of("dissolved_oxygen.implausible"), 10, what="range fault")
-        until = int(time.time() * 1000) + 3_600_000
-        node.client.publish(control_topic(site), json.dumps({"action": "silence", "until": until, "node": "n1"}),
-                            qos=1).wait_for_publish(5)
+        window = {"id": 1, "node": "n1", "start": now - 1000, "end": now + 3_600_000, "reason": "vệ sinh đầu dò",
+                  "by": "ky-thuat"}
+        control([alert_id], [window])
         wait_until(lambda: ("silenced" in [s for s, _ in watch.of("dissolved_oxygen.implausible")]), 10,
                    what="silenced event")
+        assert [s for s, _ in watch.of("dissolved_oxygen.crit_low")] == ["firing", "acknowledged"]
+        node.client.publish(control_topic(site), b"", qos=1, retain=True).wait_for_publish(5)
     finally:
         watch.close()
         node.close()
