@@ -136,14 +136,30 @@ class Dispatcher:
                   severity=event.severity, messages=len(messages), new=added)  # fmt: skip
         return added
 
+    def accept_control(self, payload: bytes | str) -> int:
+        """Acknowledgements from the API's retained `farm/{site}/alerts/control` message: they stop
+        escalation even when routing comes from a YAML file (registry/alert_control.py)."""
+        import json
+
+        try:
+            doc = json.loads(payload)
+            ids = [str(a["id"]) for a in doc.get("acks", [])]
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise WireError(Reason.BAD_VALUES, f"alert control message: {exc}") from None
+        now = self._ms()
+        for alert_id in ids:
+            self.outbox.mark_acked(alert_id, now)
+        return len(ids)
+
     def messages(
-        self, event: AlertEvent, r: Recipient, state: str, now_ms: int, escalated: bool = False
+        self, event: AlertEvent, r: Recipient, state: str, now_ms: int, escalated_since: int | None = None
     ) -> list[Message]:
         lang = r.language if r.language in templates.LANGS else "vi"
         token = issue(self.policy.ack_secret, event.id, event.site, r.id, self.policy.ack_ttl_s, now_ms / 1000)
         link = ack_url(self.policy.public_url, token)
-        params = templates.params_for(event, lang, self.directory.site_name(event.site), link, now_ms)
-        name = templates.choose(event, lang, escalated)
+        site_name = self.directory.site_name(event.site)
+        params = templates.params_for(event, lang, site_name, link, now_ms, escalated_since)
+        name = templates.choose(event, lang, escalated_since is not None)
         text, subject = templates.render(name, params), templates.subject_for(params)
         out = []
         for channel, address in r.addresses.items():
@@ -227,7 +243,7 @@ class Dispatcher:
         """Send due escalations; return how many messages they added."""
         now = self._ms()
         added = 0
-        for event, level in self.outbox.due_escalations(now):
+        for event, level, first_seen in self.outbox.due_escalations(now):
             if self.directory.acknowledged(event.id):
                 self.outbox.mark_acked(event.id, now)
                 continue
@@ -240,7 +256,7 @@ class Dispatcher:
             msgs = [
                 m
                 for r in self.directory.recipients(event.site, audience, "critical")
-                for m in self.messages(event, r, f"escalated-{level + 1}", now, escalated=True)
+                for m in self.messages(event, r, f"escalated-{level + 1}", now, escalated_since=first_seen)
             ]
             more = next_audience(audience) is not None
             next_at = now + int(self.policy.escalate_after_s * 1000) if more else None

@@ -191,16 +191,18 @@ class Outbox:
 
     # --- alert state and escalation ---------------------------------------------------------------
 
-    def due_escalations(self, now_ms: int) -> list[tuple[AlertEvent, int]]:
+    def due_escalations(self, now_ms: int) -> list[tuple[AlertEvent, int, int]]:
+        """(last firing event, escalation level so far, when notify first heard of it) of due alerts."""
         from contract.alerts import decode_alert
 
         with self._lock:
             rows = self._conn.execute(
-                "SELECT event, escalation_level FROM alerts WHERE escalate_at_ms IS NOT NULL AND escalate_at_ms <= ? "
-                "AND acked_ms IS NULL AND resolved_ms IS NULL ORDER BY escalate_at_ms",
+                "SELECT event, escalation_level, first_seen_ms FROM alerts "
+                "WHERE escalate_at_ms IS NOT NULL AND escalate_at_ms <= ? AND acked_ms IS NULL AND resolved_ms IS NULL "
+                "ORDER BY escalate_at_ms",
                 (now_ms,),
             ).fetchall()
-        return [(decode_alert(r["event"]), int(r["escalation_level"])) for r in rows]
+        return [(decode_alert(r["event"]), int(r["escalation_level"]), int(r["first_seen_ms"])) for r in rows]
 
     def escalated(self, alert_id: str, level: int, messages: list[Message], now_ms: int, next_at_ms: int | None) -> int:
         def after(c: sqlite3.Connection) -> None:

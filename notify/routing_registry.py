@@ -1,5 +1,5 @@
 """Routing from the fleet registry: a site's contacts (`registry.contacts.site_contacts`), their role,
-channels and language, and acknowledgements recorded by the API (`alert_acks`)."""
+channels and language, and acknowledgements recorded by the API (`registry.alert_actions`)."""
 
 from __future__ import annotations
 
@@ -53,12 +53,13 @@ class RegistryDirectory:
                 return site
 
     def acknowledged(self, alert_id: str) -> bool:
+        from registry.alert_actions import acks_for
+
         with self._lock:
             try:
-                row = self._conn.execute("SELECT 1 FROM alert_acks WHERE alert_id = ?", (alert_id,)).fetchone()
+                return alert_id in acks_for(self._conn, [alert_id])
             except sqlite3.Error:
-                return False
-        return row is not None
+                return False  # cannot tell now: escalating is the safe side
 
     def close(self) -> None:
         self._conn.close()

@@ -19,9 +19,12 @@ from notify.directory import Directory
 from notify.dispatcher import Dispatcher, Policy
 from notify.outbox import Outbox
 from notify.settings import NotifySettings
+from registry.alert_control import CONTROL_FILTER
 from ruongso.logs import event as log_event
 
 log = logging.getLogger("notify")
+# The API's retained acknowledgements per site: `farm/{site}/alerts/control` (registry/alert_control.py).
+CONTROL_SUFFIX = CONTROL_FILTER.removeprefix("farm/+")
 SESSION_EXPIRY_S = 7 * 86400
 
 
@@ -39,7 +42,10 @@ def open_directory(s: NotifySettings) -> Directory:
 def _on_message(dispatcher: Dispatcher) -> Any:
     def on_message(client: Any, userdata: object, msg: Any) -> None:
         try:
-            dispatcher.accept(msg.payload, msg.topic)
+            if msg.topic.endswith(CONTROL_SUFFIX):
+                dispatcher.accept_control(msg.payload)
+            else:
+                dispatcher.accept(msg.payload, msg.topic)
         except WireError as exc:
             # A bad event will not get better: drop it (acked), said once with its reason.
             log_event(log, "alert_rejected", logging.WARNING, topic=msg.topic, reason=exc.reason.value, detail=str(exc))
@@ -72,15 +78,13 @@ def run(s: NotifySettings, stop: threading.Event | None = None) -> None:
     dispatcher = Dispatcher(directory, outbox, chans, Policy.from_settings(s))
 
     def on_connect(c: Any, userdata: object, flags: object, rc: object, props: object = None) -> None:
-        c.subscribe(ALL_ALERTS, qos=QOS)
+        c.subscribe([(ALL_ALERTS, QOS), (CONTROL_FILTER, QOS)])
 
     client.on_connect = on_connect
     client.on_message = _on_message(dispatcher)
     props = Properties(PacketTypes.CONNECT)
     props.SessionExpiryInterval = SESSION_EXPIRY_S
     connect_and_wait(client, target, clean_start=False, properties=props)
-    client.subscribe(ALL_ALERTS, qos=QOS)
-    client.on_connect = on_connect
     log_event(log, "notify_started", outbox=s.notify_outbox, channels=",".join(chans), broker=str(target))
 
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -165,9 +165,11 @@ def choose(event: AlertEvent, lang: str, escalated: bool = False) -> str:
 
 
 def params_for(
-    event: AlertEvent, lang: str, site_name: str, ack_url: str, now_ms: int | None = None
+    event: AlertEvent, lang: str, site_name: str, ack_url: str, now_ms: int | None = None,
+    waiting_since_ms: int | None = None,
 ) -> dict[str, str]:
-    """Every parameter any template may use, capped to its ZNS length."""
+    """Every parameter any template may use, capped to its ZNS length. `waited` counts minutes from
+    `waiting_since_ms` (when people were first told), else from the alert's start."""
     lang = lang if lang in LANGS else "vi"
     words = wording(event, lang)
     value = threshold = "-"
@@ -176,7 +178,8 @@ def params_for(
     if event.threshold is not None:
         op = {"low": "< ", "high": "> "}.get(direction(event) or "", "")
         threshold = op + _with_unit(format_number(event.threshold, lang), event.unit)
-    waited_min = max(0, ((now_ms or event.ts) - event.started) // 60_000)
+    since = event.started if waiting_since_ms is None else waiting_since_ms
+    waited_min = max(0, ((now_ms or event.ts) - since) // 60_000)
     raw = {
         "level": LEVEL[(lang, event.severity)],
         "site_name": site_name or event.site,
