@@ -247,7 +247,7 @@ def _need(v: float | None) -> float:
 
 class Engine:
     def __init__(self, sites: SiteDirectory | None = None, lifecycle: Lifecycle | None = None) -> None:
-        self.sites = sites or SiteDirectory(use_registry=False)
+        self.sites = sites or SiteDirectory()
         self.lifecycle = lifecycle or Lifecycle()
         self.nodes: dict[tuple[str, str], NodeState] = {}
         self.latest: dict[tuple[str, str], dict[str, tuple[int, float]]] = {}
@@ -273,6 +273,7 @@ class Engine:
     def process(self, site: str, decoded: Decoded, now: int) -> Output:
         out = Output()
         ns = self.node_state(site, decoded.node)
+        ns.cfg = self.sites.get(site)  # cached; picks up registry changes
         by_seq = {r.seq: r.ts for r in decoded.readings}
         bad: dict[int, dict[str, float | None]] = {}
         for rej in decoded.rejections:

@@ -31,7 +31,7 @@ from analytics.control import ALL_CONTROL, ControlError, decode_control, parse_c
 from analytics.engine import Engine, Output
 from analytics.lifecycle import Active, Lifecycle
 from analytics.lines import alert_line
-from analytics.sites import SiteDirectory, SitesError
+from analytics.sites import SiteDirectory, SitesError, registry_lookup
 from contract import topics
 from contract.topics import NodeTopic, NodeTopicKind, TopicError
 from contract.wire import WireError, decode_status, decode_telemetry
@@ -49,6 +49,7 @@ SESSION_EXPIRY_S = 3600
 class AnalyticsSettings(ServiceSettings):
     partition: str | None = None
     sites_file: str | None = None
+    registry_url: str | None = None
     state_file: str = "analytics-state.json"
     client_id: str | None = None
     repeat_interval_s: float = 4 * 3600.0
@@ -81,7 +82,9 @@ class AnalyticsService:
         self.settings = settings
         self.part, self.parts = parse_partition(settings.partition)
         self.target = parse_mqtt_url(settings.mqtt_url)
-        self.engine = Engine(SiteDirectory(settings.sites_file), Lifecycle(int(settings.repeat_interval_s * 1000)))
+        registry = registry_lookup(settings.registry_url) if settings.registry_url else None
+        self.engine = Engine(SiteDirectory(settings.sites_file, registry),
+                             Lifecycle(int(settings.repeat_interval_s * 1000)))
         self.inbox: queue.Queue[tuple[str, bytes, int] | None] = queue.Queue(maxsize=200_000)
         self.influx = InfluxClient(settings.influx_url, settings.influx_db, settings.influx_user,
                                    settings.influx_password)

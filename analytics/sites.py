@@ -1,15 +1,17 @@
 """Which profile (production type), stage, position and threshold overrides a site has.
 
 Sources, first match wins: the sites YAML given with `--sites` (format in docs/analytics.md), the
-fleet registry when it is installed (read through its public module, never the API), and last a
-profile named by a token of the site slug (`hk-pond-1` → fish_pond), so a simulated district works
-without configuration. A site with no profile gets sensor-fault and node alerts only.
+fleet registry (`--registry-url`, read through its public query modules, never the API; looked up
+again every `REFRESH_S` so new overrides apply), and last a profile named by a token of the site slug
+(`hk-pond-1` → fish_pond), so a simulated district works without configuration. A site with no
+profile gets sensor-fault and node alerts only.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -33,6 +35,7 @@ SLUG_TOKENS: Final[dict[str, str]] = {
     "lychee": "lychee_orchard", "vai": "lychee_orchard",
 }
 THRESHOLD_KEYS: Final = ("warn_low", "warn_high", "crit_low", "crit_high", "min_duration_s")
+REFRESH_S: Final = 60.0
 
 
 class SitesError(ValueError):
@@ -93,27 +96,52 @@ def load_sites_file(path: str) -> dict[str, SiteConfig]:
     return {slug: _site_from_doc(path, slug, d) for slug, d in sites.items()}
 
 
-def _registry_lookup() -> Any:
-    """The registry's public site lookup, if that part is installed and offers one."""
-    try:
-        mod = importlib.import_module("registry")
-    except ImportError:
-        return None
-    return getattr(mod, "site_config", None)
+def registry_lookup(url: str) -> Callable[[str], dict[str, Any] | None]:
+    """Site documents from the fleet registry at `url` (read-only use of its query modules)."""
+    from registry.db import NotFound, connect, sqlite_path
+    from registry.overrides import list_overrides
+    from registry.sites import get_site
+
+    if not sqlite_path(url).exists():
+        raise SitesError(f"registry {url} does not exist (create it with `ruongso site add`)")
+    conn = connect(url)
+
+    def lookup(slug: str) -> dict[str, Any] | None:
+        try:
+            site = get_site(conn, slug)
+        except NotFound:
+            return None
+        doc: dict[str, Any] = {"profile": site.profile}
+        if site.lat is not None and site.lon is not None:
+            doc["lat"], doc["lon"] = site.lat, site.lon
+        # An override replaces the profile's four thresholds of its quantity (None: no alert that side).
+        doc["overrides"] = {
+            o.quantity: {"warn_low": o.warn_low, "warn_high": o.warn_high, "crit_low": o.crit_low,
+                         "crit_high": o.crit_high}
+            for o in list_overrides(conn, slug)
+        }
+        return doc
+
+    return lookup
 
 
 class SiteDirectory:
-    def __init__(self, sites_file: str | None = None, use_registry: bool = True) -> None:
+    def __init__(
+        self, sites_file: str | None = None, registry: Callable[[str], dict[str, Any] | None] | None = None
+    ) -> None:
         self.configured = load_sites_file(sites_file) if sites_file else {}
-        self._registry = _registry_lookup() if use_registry else None
-        self._cache: dict[str, SiteConfig] = {}
+        self._registry = registry
+        self._cache: dict[str, tuple[SiteConfig, float]] = {}
 
     def get(self, site: str) -> SiteConfig:
-        cfg = self._cache.get(site)
-        if cfg is None:
-            cfg = self.configured.get(site) or self._from_registry(site) or SiteConfig(site, guess_profile(site))
-            self._cache[site] = cfg
-            event(log, "site_profile", site=site, profile=cfg.profile or "-", stage=cfg.stage or "-")
+        hit = self._cache.get(site)
+        now = time.monotonic()
+        if hit is not None and (self._registry is None or now - hit[1] < REFRESH_S):
+            return hit[0]
+        cfg = self.configured.get(site) or self._from_registry(site) or SiteConfig(site, guess_profile(site))
+        self._cache[site] = (cfg, now)
+        if hit is None or hit[0] != cfg:
+            event(log, "site_profile", site=site, profile=cfg.profile or "-", overrides=",".join(cfg.overrides) or "-")
         return cfg
 
     def _from_registry(self, site: str) -> SiteConfig | None:

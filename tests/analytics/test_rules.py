@@ -100,7 +100,7 @@ def test_per_site_overrides_from_the_sites_file(tmp_path: Path) -> None:
     path = tmp_path / "sites.yaml"
     path.write_text("sites:\n  ao-nha-ong-ba:\n    profile: fish_pond\n    overrides:\n"
                     "      dissolved_oxygen: {warn_low: 4.0}\n")
-    f = Feeder(Engine(SiteDirectory(str(path), use_registry=False)), "ao-nha-ong-ba")
+    f = Feeder(Engine(SiteDirectory(str(path))), "ao-nha-ong-ba")
     f.series("n1", DAYTIME, MINUTE, _vary({"dissolved_oxygen": 3.5}, 30))
     fired = f.of("dissolved_oxygen.warn_low", "firing")
     assert len(fired) == 1 and fired[0].threshold == 4.0
@@ -119,7 +119,7 @@ def test_bad_sites_file_is_refused_with_the_reason(tmp_path: Path, text: str, me
     path = tmp_path / "sites.yaml"
     path.write_text(text)
     with pytest.raises(SitesError, match=message):
-        SiteDirectory(str(path), use_registry=False)
+        SiteDirectory(str(path))
 
 
 def test_site_without_a_profile_gets_no_agronomic_rules() -> None:
@@ -139,3 +139,30 @@ def test_rules_the_evaluator_cannot_compute_are_listed_not_dropped() -> None:
 def test_expressions_outside_the_grammar_are_refused(source: str) -> None:
     with pytest.raises(ExprError):
         compile_expr(source)
+
+
+def test_profile_and_overrides_come_from_the_fleet_registry(tmp_path: Path) -> None:
+    from analytics.sites import registry_lookup
+    from registry.db import open_registry
+    from registry.overrides import set_override
+    from registry.sites import add_site
+
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    conn = open_registry(url)
+    add_site(conn, "ao-ba-tam", "Ao bà Tâm", "fish_pond", lat=20.9, lon=106.3)
+    set_override(conn, "ao-ba-tam", "dissolved_oxygen", warn_low=4.0, crit_low=2.5)
+    directory = SiteDirectory(registry=registry_lookup(url))
+    cfg = directory.get("ao-ba-tam")
+    assert (cfg.profile, cfg.lat) == ("fish_pond", 20.9)
+    f = Feeder(Engine(directory), "ao-ba-tam")
+    f.series("n1", DAYTIME, MINUTE, _vary({"dissolved_oxygen": 2.4}, 30))
+    fired = f.of("dissolved_oxygen.crit_low", "firing")
+    assert len(fired) == 1 and fired[0].threshold == 2.5
+    assert directory.get("not-registered").profile is None
+
+
+def test_a_missing_registry_is_a_clear_error(tmp_path: Path) -> None:
+    from analytics.sites import registry_lookup
+
+    with pytest.raises(SitesError, match="does not exist"):
+        registry_lookup(f"sqlite:///{tmp_path / 'none.db'}")
