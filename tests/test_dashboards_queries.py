@@ -118,3 +118,35 @@ def test_sites_without_site_info_leave_the_map_empty_not_broken(influx: InfluxCl
     results = check_board(board, influx, from_ms=now - HOUR, to_ms=now, interval_ms=MINUTE)
     assert all(not r.error for r in results), [r.error for r in results if r.error]
     assert not next(r for r in results if r.panel == "Bản đồ các điểm").ok
+
+
+@pytest.fixture(scope="module")
+def simulated_db(influxd) -> Iterator[tuple[InfluxClient, int]]:  # type: ignore[no-untyped-def]
+    """Two hours of the simulator's farm (one site per production type), decoded by the contract as ingest does."""
+    from contract.topics import NodeTopic, NodeTopicKind
+    from contract.wire import decode_telemetry
+    from simulators.farm import Farm, FarmConfig
+
+    client = InfluxClient(influxd.url, "dashboards_sim")
+    client.create_database()
+    now = int(time.time() * 1000)
+    farm = Farm(FarmConfig(start_ms=now - 2 * HOUR, duration_s=2 * 3600, sites=7, nodes_per_site=2, seed=3))
+    lines = sites.lines(sites.parse(farm.manifest()), now - 3 * HOUR)
+    for msg in farm.messages():
+        topic = NodeTopic.parse(msg.topic)
+        if topic.kind is NodeTopicKind.TELEMETRY:
+            lines += [to_line(topic.site, r) for r in decode_telemetry(msg.payload, topic.node, now_ms=now).readings]
+    client.write(lines)
+    yield client, now
+    client.close()
+
+
+@pytest.mark.parametrize("uid", [b.uid for b in all_boards() if b.uid.startswith("ruongso-site-")])
+def test_reading_panels_show_the_simulated_farm(simulated_db: tuple[InfluxClient, int], uid: str) -> None:
+    client, now = simulated_db
+    board = next(b for b in all_boards() if b.uid == uid).to_json()
+    results = [r for r in check_board(board, client, from_ms=now - 6 * HOUR, to_ms=now, interval_ms=MINUTE)
+               if '"reading"' in r.query]
+    assert len(results) >= 5
+    failed = [f"{r.panel}: {r.error or 'no rows'}" for r in results if not r.ok]
+    assert not failed, failed

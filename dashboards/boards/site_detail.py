@@ -27,9 +27,12 @@ def uid(profile_id: str) -> str:
 def _quantity_panel(profile_id: str, q: str) -> Panel:
     agg = aggregates(profile_id, q)
     if "sum_24h" in agg:
-        # The profile compares the 24-h sum (rain), so the bands only mean something on that sum.
+        # The profile compares the trailing 24-h sum (rain), so the bands only mean something on that sum.
+        # The query starts 24 h before the range so its first hours have a full window (an outer query
+        # cannot trim that again: InfluxDB pushes an outer time range into the subquery); Grafana clips
+        # the extra day on display.
         query = (f'SELECT moving_average(sum("{q}"), 24) * 24 FROM "{READING}" WHERE {SITE} AND {NODES} '
-                 'AND $timeFilter GROUP BY time(1h), "node" fill(0)')
+                 'AND time >= ${__from}ms - 24h AND time <= ${__to}ms GROUP BY time(1h), "node" fill(0)')
         title = f"{quantity_title(q)}, tổng 24 giờ"
     else:
         query = (f'SELECT mean("{q}") FROM "{READING}" WHERE {SITE} AND {NODES} '
