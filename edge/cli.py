@@ -30,9 +30,9 @@ def run(
     from edge.agent import Agent
     from edge.config import load_node_config
     from edge.drivers import ConfigError
-    from ruongso import logs
+    from ruongso.logs import configure
 
-    logs.configure(json_logs, log_level)
+    configure(json_logs, log_level)
     try:
         agent = Agent(load_node_config(config))
     except ConfigError as exc:
