@@ -22,6 +22,7 @@ from contract import topics
 from contract.wire import Ack, WireError, decode_ack
 from ingest.convert import Converted, Converter
 from ingest.deadletters import DeadLetterFile, now_ms
+from ingest.fastmqtt import BufferedClient
 from ingest.metrics import Metrics, instance_tag, serve
 from ingest.settings import IngestSettings
 from ingest.spool import Spool
@@ -93,7 +94,8 @@ class Ingestor:
 
     def _connect(self) -> None:
         s = self.settings
-        client = make_client(self.target, s.client_id, v5=True, ca_file=s.mqtt_ca_file, manual_ack=True)
+        client = make_client(self.target, s.client_id, v5=True, ca_file=s.mqtt_ca_file, manual_ack=True,
+                             client_class=BufferedClient)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -162,6 +164,10 @@ class Ingestor:
                 event(log, "mqtt_refused", logging.ERROR, reason=str(rc))
                 return
             event(log, "mqtt_connected", session_present=bool(getattr(flags, "session_present", False)))
+            if self.settings.share_group:
+                # A session that once subscribed without a group would otherwise get every message
+                # twice: once for the old plain subscription, once through the group.
+                client.unsubscribe(topics.ALL_TELEMETRY)
             client.subscribe([
                 (self.settings.telemetry_filter, SubscribeOptions(qos=1)),
                 (topics.ALL_STATUS, SubscribeOptions(qos=1)),
@@ -197,11 +203,8 @@ class Ingestor:
 
     def _ack(self, batch: list[Pending]) -> None:
         client, gen = self.client, self._gen
-        if client is None:
-            return
-        for p in batch:
-            if p.qos and p.gen == gen:
-                client.ack(p.mid, p.qos)
+        if isinstance(client, BufferedClient):
+            client.ack_many([p.mid for p in batch if p.qos == 1 and p.gen == gen])
 
     def _publish_acks(self, marks: list[Seq]) -> None:
         client = self.client

@@ -62,9 +62,13 @@ def make_client(
     username: str | None = None,
     password: str | None = None,
     manual_ack: bool = False,
+    client_class: type[mqtt.Client] = mqtt.Client,
 ) -> mqtt.Client:
-    """A paho client with credentials and TLS applied; the caller sets callbacks and connects."""
-    client = mqtt.Client(
+    """A paho client with credentials and TLS applied; the caller sets callbacks and connects.
+
+    `client_class` lets a high-volume consumer (ingest) use a paho subclass tuned for throughput.
+    """
+    client = client_class(
         CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,

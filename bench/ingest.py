@@ -1,0 +1,257 @@
+"""Ingest throughput against its two ceilings, measured in one run on this machine (issue 3).
+
+    .venv/bin/python bench/ingest.py [--messages 100000] [--nodes 200] [--instances 1]
+
+Every consumer is measured the same way: the messages are first queued at the broker for the
+consumer's persistent session (so no load generator runs while we measure), then the consumer is
+started and timed until it has everything:
+1. broker ceiling: `mosquitto_sub -q 1` draining its queued session;
+2. InfluxDB ceiling: pre-built line protocol, batches of 5000, one connection;
+3. `ruongso ingest` (acks after write on) draining its session into InfluxDB: messages/s, CPU
+   seconds per 10k messages, peak RSS, lost and duplicated points;
+plus the per-message cost of the pieces: orjson vs json decode, contract decode, line encoding.
+Figures are noisy on a shared 2-core machine; the ratios are what count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import orjson
+
+from contract import topics
+from contract.wire import Reading, decode_telemetry, encode_reading, parse_json, to_line
+from ruongso.influx import InfluxClient
+from ruongso.local_services import Influxd, Mosquitto
+from ruongso.mqtt import connect_and_wait, make_client, parse_mqtt_url
+
+SITE = "bench"
+
+
+def messages(n: int, nodes: int) -> list[tuple[str, bytes]]:
+    t0 = int(time.time() * 1000) - n * 10
+    out = []
+    for i in range(n):
+        node = f"n{i % nodes:03d}"
+        r = Reading(node, "bench1", i // nodes, t0 + i, {"air_temp": 20 + (i % 97) / 10,
+                    "air_humidity": 60 + (i % 31), "soil_moisture": 30.5}, battery_v=3.9, rssi=-71.0)
+        out.append((str(topics.telemetry(SITE, node)), encode_reading(r)))
+    return out
+
+
+def publish(url: str, msgs: list[tuple[str, bytes]], workers: int = 4) -> float:
+    """QoS 1 publish from `workers` connections; returns seconds."""
+    target = parse_mqtt_url(url)
+
+    def run(part: list[tuple[str, bytes]], k: int) -> None:
+        c = make_client(target, f"bench-pub-{k}-{os.getpid()}")
+        c.max_inflight_messages_set(2000)
+        c.max_queued_messages_set(0)
+        connect_and_wait(c, target)
+        infos = [c.publish(t, p, qos=1) for t, p in part]
+        for i in infos:
+            i.wait_for_publish(120)
+        c.disconnect()
+        c.loop_stop()
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=run, args=(msgs[k::workers], k)) for k in range(workers)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return time.perf_counter() - t0
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def broker_ceiling(broker: Mosquitto, msgs: list[tuple[str, bytes]]) -> float:
+    sub = shutil.which("mosquitto_sub") or "mosquitto_sub"
+    base = [sub, "-h", "127.0.0.1", "-p", str(broker.port), "-V", "mqttv311", "-c", "-i", "bench-sub",
+            "-q", "1", "-t", topics.ALL_TELEMETRY]
+    subprocess.run([*base, "-E"], check=True, timeout=30)  # creates the persistent session
+    publish(broker.url, msgs)
+    t0 = time.perf_counter()
+    subprocess.run([*base, "-C", str(len(msgs))], check=True, stdout=subprocess.DEVNULL, timeout=600)
+    return len(msgs) / (time.perf_counter() - t0)
+
+
+def influx_ceiling(influxd: Influxd, msgs: list[tuple[str, bytes]]) -> float:
+    lines = []
+    for t, p in msgs:
+        d = decode_telemetry(p, topics.NodeTopic.parse(t).node)
+        lines.extend(to_line(SITE, r) for r in d.readings)
+    with InfluxClient(influxd.url, "ceiling") as c:
+        c.create_database()
+        bodies = ["\n".join(lines[i:i + 5000]).encode() for i in range(0, len(lines), 5000)]
+        t0 = time.perf_counter()
+        for b in bodies:
+            c.write(b)
+        return len(lines) / (time.perf_counter() - t0)
+
+
+def ingest_cmd(broker: Mosquitto, influxd: Influxd, db: str, state: Path, k: int, group: str) -> list[str]:
+    cmd = [sys.executable, "-m", "ruongso", "ingest", "--mqtt-url", broker.url, "--influx-url", influxd.url,
+           "--influx-db", db, "--client-id", f"bench-{db}-{k}", "--state-dir", str(state / f"{db}-{k}"),
+           "--metrics-port", "0", "--log-level", "WARNING"]
+    return [*cmd, "--share-group", group] if group else cmd
+
+
+def start(cmd: list[str], log: Path) -> subprocess.Popen[bytes]:
+    p = subprocess.Popen(cmd, stdout=open(log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
+    return p
+
+
+def ingest_run(broker: Mosquitto, influxd: Influxd, msgs: list[tuple[str, bytes]], state: Path,
+               instances: int) -> dict[str, float]:
+    db = f"ingest{instances}"
+    group = "bench" if instances > 1 else ""
+    influx = InfluxClient(influxd.url, db)
+    influx.create_database()
+    # First run: creates each persistent session (and its subscription), then stops.
+    procs = [start(ingest_cmd(broker, influxd, db, state, k, group), state / f"ingest{k}.log")
+             for k in range(instances)]
+    time.sleep(3)
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+        p.wait(30)
+    publish(broker.url, msgs)
+    t0 = time.perf_counter()
+    procs = [start(ingest_cmd(broker, influxd, db, state, k, group), state / f"ingest{k}.log")
+             for k in range(instances)]
+    n = len(msgs)
+    peak = {p.pid: 0.0 for p in procs}
+    cpu = {p.pid: 0.0 for p in procs}
+    deadline = time.monotonic() + 600
+    got = 0
+    while time.monotonic() < deadline:
+        got = influx.count_points("reading")
+        for p in procs:
+            peak[p.pid] = max(peak[p.pid], peak_rss_mb(p.pid))
+            cpu[p.pid] = cpu_seconds(p.pid)
+        if got >= n:
+            break
+        time.sleep(0.2)
+    elapsed = time.perf_counter() - t0
+    for p in procs:
+        cpu[p.pid] = cpu_seconds(p.pid)
+        p.send_signal(signal.SIGTERM)
+        p.wait(60)
+    got = influx.count_points("reading")
+    dups = 0
+    for s in influx.query("SELECT sum(duplicates) FROM node_health"):
+        dups = int(s.values[0][1] or 0)
+    influx.close()
+    return {"msgs_per_s": got / elapsed, "cpu_per_10k": sum(cpu.values()) / n * 10_000,
+            "peak_rss_mb": max(peak.values()), "lost": n - got, "dup_points": max(0, got - n),
+            "redelivered": dups, "seconds": elapsed}
+
+
+def micro(msgs: list[tuple[str, bytes]]) -> dict[str, float]:
+    sample = [p for _t, p in msgs[:20000]]
+    node = [topics.NodeTopic.parse(t).node for t, _p in msgs[:20000]]
+
+    def per_msg(fn: object) -> float:
+        t0 = time.perf_counter()
+        fn()  # type: ignore[operator]
+        return (time.perf_counter() - t0) / len(sample) * 1e6
+
+    out = {
+        "json_loads_us": per_msg(lambda: [json.loads(p) for p in sample]),
+        "orjson_loads_us": per_msg(lambda: [orjson.loads(p) for p in sample]),
+        "contract_parse_json_us": per_msg(lambda: [parse_json(p) for p in sample]),
+    }
+    docs = [orjson.loads(p) for p in sample]
+    out["decode_telemetry_us"] = per_msg(lambda: [decode_telemetry(d, n) for d, n in zip(docs, node, strict=True)])
+    readings = [decode_telemetry(d, n).readings[0] for d, n in zip(docs, node, strict=True)]
+    out["to_line_us"] = per_msg(lambda: [to_line(SITE, r) for r in readings])
+    out["general_line_encoder_us"] = per_msg(lambda: [general_line(SITE, r) for r in readings])
+    return out
+
+
+def _esc(s: str) -> str:
+    return s.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ")
+
+
+def general_line(site: str, r: Reading) -> str:
+    """How a general-purpose client builds a point: every key escaped, every value type-checked."""
+    tags = {"site": site, "node": r.node}
+    fields: dict[str, object] = dict(r.m)
+    if r.battery_v is not None:
+        fields["battery_v"] = r.battery_v
+    if r.rssi is not None:
+        fields["rssi"] = r.rssi
+    fields["seq"] = r.seq
+    parts = []
+    for k, v in sorted(fields.items()):
+        if isinstance(v, bool):
+            val = "true" if v else "false"
+        elif isinstance(v, int):
+            val = f"{v}i"
+        elif isinstance(v, float):
+            val = repr(v)
+        else:
+            val = '"' + str(v).replace('"', '\\"') + '"'
+        parts.append(f"{_esc(k)}={val}")
+    tag_s = ",".join(f"{_esc(k)}={_esc(v)}" for k, v in sorted(tags.items()))
+    return f"reading,{tag_s} {','.join(parts)} {r.ts}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--messages", type=int, default=100_000)
+    ap.add_argument("--nodes", type=int, default=200)
+    ap.add_argument("--instances", type=int, nargs="*", default=[1, 2])
+    args = ap.parse_args()
+    msgs = messages(args.messages, args.nodes)
+    tmp = Path(tempfile.mkdtemp(prefix="ruongso-bench-ingest-"))
+    broker = Mosquitto(tmp / "mosquitto", persistence=False)
+    influxd = Influxd(tmp / "influxd")
+    broker.start()
+    influxd.start()
+    try:
+        m = micro(msgs)
+        print(f"per message: json.loads {m['json_loads_us']:.1f} µs, orjson.loads {m['orjson_loads_us']:.1f} µs "
+              f"(x{m['json_loads_us'] / m['orjson_loads_us']:.1f}); contract parse_json "
+              f"{m['contract_parse_json_us']:.1f} µs; decode_telemetry {m['decode_telemetry_us']:.1f} µs; "
+              f"to_line {m['to_line_us']:.1f} µs vs "
+              f"general encoder {m['general_line_encoder_us']:.1f} µs")
+        ceiling = broker_ceiling(broker, msgs)
+        print(f"broker ceiling (mosquitto_sub -q 1, queued session): {ceiling:,.0f} msgs/s")
+        influx_max = influx_ceiling(influxd, msgs)
+        print(f"InfluxDB ceiling (pre-built lines, batches of 5000, one connection): {influx_max:,.0f} points/s")
+        for k in args.instances:
+            r = ingest_run(broker, influxd, msgs, tmp, k)
+            print(f"ruongso ingest x{k} ({args.messages:,} msgs, {args.nodes} nodes, ack after write): "
+                  f"{r['msgs_per_s']:,.0f} msgs/s = {r['msgs_per_s'] / ceiling:.2f} of broker ceiling, "
+                  f"{r['msgs_per_s'] / influx_max:.2f} of InfluxDB ceiling; {r['cpu_per_10k']:.2f} CPU-s per 10k "
+                  f"(target ≤ 0.5); peak RSS {r['peak_rss_mb']:.0f} MB/process; lost {r['lost']:.0f}, "
+                  f"duplicated points {r['dup_points']:.0f} (redeliveries absorbed: {r['redelivered']:.0f})")
+    finally:
+        broker.stop()
+        influxd.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
