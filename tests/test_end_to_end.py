@@ -8,6 +8,7 @@ every message the contract refuses must be counted in `rejected` under the same 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import threading
 import time
@@ -145,7 +146,7 @@ def test_twenty_nodes_for_two_simulated_hours_land_one_point_per_message_with_eq
 def test_with_faults_injected_every_bad_message_is_refused_by_reason_and_every_good_one_stored(
     ruongso_cmd: list[str], broker: Mosquitto, influxd: Influxd, db_name: str, tmp_path: Path
 ) -> None:
-    recorder, _sim, ingest = _run_farm(
+    recorder, sim, ingest = _run_farm(
         ruongso_cmd, broker, influxd, db_name, tmp_path,
         ["--sites", "4", "--nodes-per-site", "2", "--interval", "60", "--duration", "6h",
          "--speed", "20000", "--seed", "11", "--faults", "all", "--fault-rate", "0.05"],
@@ -155,7 +156,8 @@ def test_with_faults_injected_every_bad_message_is_refused_by_reason_and_every_g
         truth = [json.loads(line) for line in (tmp_path / "truth.jsonl").read_text().splitlines() if line]
         kinds = {t["kind"] for t in truth}
         assert {"malformed_json", "wrong_node", "nan", "out_of_range", "duplicate"} <= kinds, kinds
-        time.sleep(1.0)  # the broker has delivered everything the sim got PUBACKs for
+        published = int(re.search(r"messages=(\d+)", sim.stdout).group(1))  # type: ignore[union-attr]
+        wait_until(lambda: len(recorder.messages) >= published, 30, what="recorder to see every message")
         expected, refused = _expected(recorder.messages)
         assert refused[Reason.MALFORMED_JSON] >= 1 and refused[Reason.NODE_MISMATCH] >= 1
         wait_until(lambda: _rejected(influx) == refused, 60, what="every refusal counted in `rejected`")
