@@ -11,9 +11,12 @@ from notify.directory import Recipient
 
 def _addresses(contact: object) -> dict[str, str]:
     phone = getattr(contact, "phone", None)
-    email = getattr(contact, "email", None)
-    by_channel = {"sms": phone, "zalo": phone, "email": email}
-    return {ch: by_channel[ch] for ch in getattr(contact, "channels", []) if by_channel.get(ch)}  # type: ignore[misc]
+    by_channel = {"sms": phone, "zalo": phone, "email": getattr(contact, "email", None)}
+    out = {ch: by_channel[ch] for ch in getattr(contact, "channels", []) if by_channel.get(ch)}
+    zalo_id = getattr(contact, "zalo_id", None)
+    if zalo_id and "zalo" in getattr(contact, "channels", []):
+        out["zalo_oa"] = zalo_id  # a follower of the OA also gets the message in the OA chat
+    return out  # type: ignore[return-value]
 
 
 class RegistryDirectory:

@@ -56,6 +56,7 @@ class NotifySettings(ServiceSettings):
     zalo_templates: str = "{}"  # JSON: template name → ZNS template_id
     zalo_api_url: str = "https://business.openapi.zalo.me/message/template"
     zalo_oauth_url: str = "https://oauth.zaloapp.com/v4/oa/access_token"
+    zalo_oa_api_url: str = "https://openapi.zalo.me/v3.0/oa/message/cs"  # "" turns OA messages off
     notify_mqtt_topic: str | None = None  # e.g. "ruongso/notify/{recipient}": the app channel
 
     @field_validator(

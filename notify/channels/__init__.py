@@ -14,6 +14,7 @@ from notify.channels.mqtt_app import MqttAppChannel
 from notify.channels.sms import SmsChannel
 from notify.channels.webhook import WebhookChannel
 from notify.channels.zalo import ZaloZnsChannel
+from notify.channels.zalo_oa import ZaloOaChannel
 
 __all__ = ["CHANNELS", "Channel", "SendResult", "build"]
 
@@ -47,6 +48,15 @@ def _zalo(s: Any, ctx: dict[str, Any]) -> Channel | None:
     )  # fmt: skip
 
 
+def _zalo_oa(s: Any, ctx: dict[str, Any]) -> Channel | None:
+    if not (s.zalo_app_id and s.zalo_secret_key and s.zalo_oa_api_url):
+        return None
+    return ZaloOaChannel(
+        ctx["store"], s.zalo_app_id, s.zalo_secret_key, s.zalo_refresh_token, s.zalo_access_token,
+        s.zalo_oa_api_url, s.zalo_oauth_url,
+    )  # fmt: skip
+
+
 def _mqtt(s: Any, ctx: dict[str, Any]) -> Channel | None:
     if not s.notify_mqtt_topic:
         return None
@@ -55,6 +65,7 @@ def _mqtt(s: Any, ctx: dict[str, Any]) -> Channel | None:
 
 CHANNELS: dict[str, Callable[[Any, dict[str, Any]], Channel | None]] = {
     "zalo": _zalo,
+    "zalo_oa": _zalo_oa,
     "sms": _sms,
     "email": _email,
     "webhook": _webhook,

@@ -25,6 +25,7 @@ class ZaloFake:
     access_token: str = "access-issued-elsewhere"  # what notify starts with is stale
     templates: dict[str, str] = field(default_factory=lambda: {n: str(300000 + i) for i, n in enumerate(TEMPLATES)})
     sent: list[dict[str, Any]] = field(default_factory=list)
+    oa_sent: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     unavailable: bool = False
     _n: Any = field(default_factory=itertools.count)
@@ -36,6 +37,8 @@ class ZaloFake:
             return self._refresh(req)
         if req.path == "/message/template":
             return self._send(req)
+        if req.path == "/v3.0/oa/message/cs":
+            return self._oa(req)
         return 404, {}
 
     def _refresh(self, req: Request) -> tuple[int, Any]:
@@ -51,6 +54,16 @@ class ZaloFake:
         n = next(self._n)
         self.access_token, self.refresh_token = f"access-{n}", f"refresh-{n + 1}"  # the old one is spent
         return 200, {"access_token": self.access_token, "refresh_token": self.refresh_token, "expires_in": "90000"}
+
+    def _oa(self, req: Request) -> tuple[int, Any]:
+        if req.headers.get("access_token") != self.access_token:
+            return 200, {"error": -216, "message": "Access token is invalid"}
+        body = req.json()
+        if set(body) != {"recipient", "message"} or not str(body["recipient"].get("user_id", "")).isdigit():
+            self.problems.append(f"OA body {body}")
+            return 200, {"error": -201, "message": "Parameters are invalid"}
+        self.oa_sent.append(body)
+        return 200, {"error": 0, "message": "Success", "data": {"message_id": f"oa{len(self.oa_sent)}"}}
 
     def _send(self, req: Request) -> tuple[int, Any]:
         if req.headers.get("access_token") != self.access_token:

@@ -22,6 +22,7 @@ from notify.channels.mqtt_app import MqttAppChannel
 from notify.channels.sms import SmsChannel
 from notify.channels.webhook import WebhookChannel
 from notify.channels.zalo import ZaloZnsChannel, tracking_id
+from notify.channels.zalo_oa import ZaloOaChannel
 from notify.message import Message
 from notify.outbox import Outbox
 from ruongso.local_services import Mosquitto, free_port
@@ -31,7 +32,8 @@ from tests.waiting import wait_until
 from .conftest import T0_MS, HttpServer, SmtpServer, alert
 from .fakes import WebhookReceiver, ZaloFake
 
-ADDRESS = {"email": "lan@example.vn", "webhook": "", "sms": "0912 345 678", "zalo": "0912345678", "mqtt": "lan"}
+ADDRESS = {"email": "lan@example.vn", "webhook": "", "sms": "0912 345 678", "zalo": "0912345678", "mqtt": "lan",
+           "zalo_oa": "2468458835296117922"}  # fmt: skip
 
 
 def message(channel: str, key: str = "a-9f2c41|lan|x|firing-critical", event: Any = None) -> Message:
@@ -83,6 +85,15 @@ def rig(request: pytest.FixtureRequest, tmp_path: Path, http_server: HttpServer,
                                 oauth_url=dead, timeout=2)  # fmt: skip
         yield Rig(ch, lambda: [b["tracking_id"] for b in fake.sent], broken)
         assert fake.problems == []
+    elif name == "zalo_oa":
+        fake = ZaloFake()
+        http_server.respond = fake.respond
+        ch = ZaloOaChannel(Outbox(tmp_path / "o.db"), fake.app_id, fake.secret_key, fake.refresh_token,
+                           api_url=http_server.url + "/v3.0/oa/message/cs",
+                           oauth_url=http_server.url + "/v4/oa/access_token")  # fmt: skip
+        broken = ZaloOaChannel(Outbox(tmp_path / "b.db"), "1", "s", "r", api_url=dead, oauth_url=dead, timeout=2)
+        yield Rig(ch, lambda: [b["message"]["text"] for b in fake.oa_sent], broken)
+        assert fake.problems == []
     elif name == "mqtt":
         target = parse_mqtt_url(broker.url)
         got: list[str] = []
@@ -109,6 +120,8 @@ def _email_key(envelope: Any) -> str:
 def _expected_key(name: str, msg: Message) -> str:
     if name == "zalo":
         return tracking_id(msg.key)
+    if name == "zalo_oa":
+        return msg.text  # the OA API carries no id of ours
     if name == "email":
         import hashlib
 
