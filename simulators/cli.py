@@ -168,6 +168,10 @@ def _run(*, mqtt_url: str, config: dict[str, Any], speed: float, truth: Path | N
     except (ConnectionError, PublishError) as exc:
         _write_truth(farm, truth)
         _fail(str(exc), EXIT_RUNTIME)
+    except KeyboardInterrupt:
+        # A second Ctrl-C while waiting for the broker's acknowledgements: stop without them.
+        _write_truth(farm, truth)
+        _fail("interrupted before every message was acknowledged", 130)
     finally:
         signal.signal(signal.SIGTERM, previous)
     _write_truth(farm, truth)

@@ -148,3 +148,14 @@ def test_the_models_import_without_numpy_scipy_or_fastapi() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert float(out.stdout) > 0
+
+
+def test_the_edge_signal_protocol_reads_one_quantity_at_a_time_from_one_sample() -> None:
+    node = NodeModel("fish_pond", 9, region=RegionWeather(9))
+    twin = NodeModel("fish_pond", 9, region=RegionWeather(9))
+    sample = twin.sample(JULY)
+    assert node.value("dissolved_oxygen", JULY) == sample.values["dissolved_oxygen"]
+    assert node.value("water_temp", JULY + 200) == sample.values["water_temp"]
+    assert node.value("battery_v", JULY + 300) == sample.battery_v
+    with pytest.raises(KeyError, match="does not measure 'nh3'"):
+        node.value("nh3", JULY)

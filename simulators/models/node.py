@@ -123,6 +123,8 @@ class NodeModel:
         self.events: list[tuple[str, int, int]] = []
         self._last_ts: float | None = None
         self._rain_acc = 0.0
+        self._cached: Sample | None = None
+        self._cached_ts = 0
         self._build(profile_id)
 
     def _build(self, profile_id: str) -> None:
@@ -166,6 +168,23 @@ class NodeModel:
         true = self._physics(ts_ms, day, hour, dt_h, w, rain_mm)
         values = {q: self._read(q, true[q]) for q in self.quantities if q in true}
         return Sample(values, round(self.battery.step(dt_h, w), 3), self.radio.rssi(day * 24, w))
+
+    def value(self, quantity: str, ts_ms: int) -> float:
+        """One quantity at `ts_ms`: the edge agent's `SignalModel` protocol (edge/drivers/simulated.py).
+
+        Reads of several quantities within one second share one sample, so they come from the same state.
+        """
+        if self._cached is None or abs(ts_ms - self._cached_ts) >= 1000:
+            self._cached, self._cached_ts = self.sample(ts_ms), ts_ms
+        s = self._cached
+        if quantity == "battery_v":
+            return s.battery_v
+        if quantity == "rssi":
+            return s.rssi
+        try:
+            return s.values[quantity]
+        except KeyError:
+            raise KeyError(f"a {self.profile} node does not measure {quantity!r}") from None
 
     def _physics(
         self, ts_ms: int, day: float, hour: float, dt_h: float, w: Weather, rain_mm: float
