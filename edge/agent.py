@@ -252,6 +252,11 @@ class Agent:
             if self.forwarder.connected:
                 event(log, "disconnected", logging.WARNING, reason=ev[1])
             self.forwarder.on_disconnect()
+        elif kind == "unreachable":
+            if self.broker_error != "unreachable":
+                event(log, "broker_unreachable", logging.WARNING, broker=str(self.cfg.mqtt.target),
+                      hint="readings wait in the outbox; check the network and mqtt.url")  # fmt: skip
+            self.broker_error = "unreachable"
         elif kind == "refused":
             if self.broker_error != ev[1]:
                 event(

@@ -4,8 +4,8 @@ paho's network thread runs the callbacks; each turns what happened into an event
 that the agent's link worker handles, so nothing ever raises out of a callback and no driver or
 database work happens on paho's thread.
 
-Events: ("connected",) ("refused", reason) ("disconnected", reason) ("message", topic, payload)
-("published", mid).
+Events: ("connected",) ("refused", reason) ("unreachable",) ("disconnected", reason)
+("message", topic, payload) ("published", mid).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ class Link:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_publish = self._on_publish
+        self.client.on_connect_fail = self._on_connect_fail
 
     def start(self) -> None:
         target = self.cfg.mqtt.target
@@ -81,6 +82,9 @@ class Link:
         self, client: mqtt.Client, userdata: object, flags: object, rc: Any, props: object = None
     ) -> None:
         self.events.put(("disconnected", str(rc)))
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        self.events.put(("unreachable",))
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         self.events.put(("message", msg.topic, bytes(msg.payload)))
