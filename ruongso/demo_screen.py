@@ -35,11 +35,9 @@ def _ict(ts_ms: int) -> str:
 
 
 def alert_line(e: AlertEvent) -> str:
-    state = {"firing": "CẢNH BÁO" if e.severity == "warning" else "NGUY HIỂM", "resolved": "ĐÃ HẾT"}.get(
-        e.state, e.state.upper()
-    )
-    text = e.text.get("vi") or e.text.get("en") or e.rule
-    return f"[{_ict(e.ts)}] {state} {e.site}/{e.node or '-'}: {text}"
+    """The event's own Vietnamese text (it already says warning/critical/resolved), or a fallback."""
+    text = e.text.get("vi") or e.text.get("en") or f"{e.state} {e.severity} {e.rule}"
+    return f"[{_ict(e.ts)}] {e.site}/{e.node or '-'}: {text}"
 
 
 class Screen:
