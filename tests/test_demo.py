@@ -1,0 +1,44 @@
+"""`ruongso demo`: the main job shows live readings and leaves no process behind."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+
+def _children_of_run(run_root: Path) -> list[str]:
+    """Command lines of live processes that mention the demo's data folder or were started by it."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(run_root) in cmd:
+            found.append(cmd)
+    return found
+
+
+@pytest.mark.slow
+def test_demo_shows_live_readings_then_stops_every_child(ruongso_cmd: list[str], tmp_path: Path) -> None:
+    data = tmp_path / "demo-data"
+    out = subprocess.run(
+        [*ruongso_cmd, "demo", "--minutes", "0.3", "--plain", "--speed", "30", "--sites", "7",
+         "--data-dir", str(data)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    header = re.findall(r"(\d+) nút, (\d+) bản tin, (\d+) điểm trong InfluxDB", out.stdout)
+    assert header, out.stdout
+    nodes, messages, points = map(int, header[-1])
+    assert nodes == 14 and messages > 0 and points > 0
+    summary = re.search(r"(\d+) points stored in InfluxDB", out.stdout)
+    assert summary and int(summary.group(1)) >= points
+    assert _children_of_run(data) == []
+    assert list(data.iterdir()) == []  # the run's folder is removed unless --keep-data
