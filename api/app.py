@@ -13,6 +13,7 @@ from api.context import AppContext
 from api.metrics import ApiMetrics
 from api.middleware import RequestLog
 from api.publisher import ControlPublisher
+from api.query_cache import CachedReader, QueryCache
 from api.routes import alerts, fleet, health, nodes, readings, sites
 from api.settings import ApiSettings
 from registry.db import open_registry
@@ -35,7 +36,9 @@ def create_app(settings: ApiSettings, influx: InfluxClient | None = None) -> Fas
         settings.influx_url, settings.influx_db, settings.influx_user, settings.influx_password
     )
     metrics = ApiMetrics()
-    ctx = AppContext(settings, client, ControlPublisher(settings.mqtt_url, settings.mqtt_ca_file), metrics)
+    reader = CachedReader(client, QueryCache(settings.query_cache_s))
+    ctx = AppContext(settings, client, reader, ControlPublisher(settings.mqtt_url, settings.mqtt_ca_file), metrics)
+    metrics.watch_cache(reader.cache)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

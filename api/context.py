@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from api.metrics import ApiMetrics
 from api.publisher import ControlPublisher
+from api.query_cache import CachedReader
 from api.settings import ApiSettings
 from ruongso.influx import InfluxClient
 
@@ -14,5 +15,6 @@ from ruongso.influx import InfluxClient
 class AppContext:
     settings: ApiSettings
     influx: InfluxClient
+    reader: CachedReader
     publisher: ControlPublisher
     metrics: ApiMetrics

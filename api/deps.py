@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.context import AppContext
+from api.query_cache import CachedReader
 from contract.topics import SLUG_RE
 from registry import tokens
 from registry.db import connect
@@ -44,6 +45,14 @@ def get_influx(ctx: ContextDep) -> InfluxClient:
 
 
 InfluxDep = Annotated[InfluxClient, Depends(get_influx)]
+
+
+def get_reader(ctx: ContextDep) -> CachedReader:
+    return ctx.reader
+
+
+# Reads that may be a few seconds old (readings, fleet, alert lists) go through the query cache.
+ReaderDep = Annotated[CachedReader, Depends(get_reader)]
 
 
 def current_token(

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+if TYPE_CHECKING:
+    from api.query_cache import QueryCache
 
 
 class ApiMetrics:
@@ -17,9 +22,16 @@ class ApiMetrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=self.registry,
         )
         self.influx_queries = Counter(
-            "ruongso_api_influx_queries", "InfluxQL requests sent, by purpose", ["purpose"], registry=self.registry
+            "ruongso_api_influx_queries", "API requests that read InfluxDB, by purpose", ["purpose"],
+            registry=self.registry,
         )
         self.control_published = Counter(
             "ruongso_api_alert_control_published", "alert-control messages, by outcome", ["outcome"],
             registry=self.registry,
         )
+
+    def watch_cache(self, cache: QueryCache) -> None:
+        hits = Gauge("ruongso_api_query_cache_hits", "InfluxQL answers served from the cache", registry=self.registry)
+        misses = Gauge("ruongso_api_query_cache_misses", "InfluxQL queries sent to InfluxDB", registry=self.registry)
+        hits.set_function(lambda: cache.hits)
+        misses.set_function(lambda: cache.misses)

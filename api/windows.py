@@ -14,6 +14,7 @@ from ruongso.durations import parse_duration
 NICE_STEPS_S = (60, 300, 600, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400, 7 * 86_400)
 TARGET_BUCKETS = 300
 MIN_EVERY_S = 10
+ALIGN_MS = 10_000
 EARLIEST_MS = 946_684_800_000
 LATEST_MS = 4_102_444_800_000
 
@@ -29,7 +30,9 @@ def to_ms(value: datetime) -> int:
 
 def window(start: datetime | None, end: datetime | None, default_span_s: int, max_span_s: int) -> tuple[int, int]:
     """(start ms, end ms): end defaults to now, start to `default_span_s` before end."""
-    end_ms = to_ms(end) if end is not None else int(time.time() * 1000)
+    # A default end is rounded up to the next 10 s, so dashboards asking "the last 24 h" at nearly the
+    # same moment send the same InfluxQL and share one cached answer.
+    end_ms = to_ms(end) if end is not None else -(-int(time.time() * 1000) // ALIGN_MS) * ALIGN_MS
     start_ms = to_ms(start) if start is not None else end_ms - default_span_s * 1000
     for t in (start_ms, end_ms):
         if not EARLIEST_MS <= t <= LATEST_MS:

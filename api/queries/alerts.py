@@ -7,14 +7,14 @@ from typing import Any
 
 from api.queries import influxql as q
 from contract.alerts import AUDIENCES, KINDS, SEVERITIES, STATES
-from ruongso.influx import InfluxClient, quote_ident, quote_literal
+from ruongso.influx import quote_ident, quote_literal
 
 ALERT = quote_ident("alert")
 ENUM_TAGS = {"kind": KINDS, "audience": AUDIENCES, "severity": SEVERITIES, "state": STATES}
 
 
 def events(
-    influx: InfluxClient,
+    influx: q.Querier,
     sites: Sequence[str] | None,
     start_ms: int,
     end_ms: int,
@@ -38,7 +38,7 @@ def events(
     return out
 
 
-def exists(influx: InfluxClient, site: str, alert_id: str, since_ms: int) -> bool:
+def exists(influx: q.Querier, site: str, alert_id: str, since_ms: int) -> bool:
     """Whether analytics has written any event of alert `alert_id` at `site` since `since_ms`."""
     statement = (
         f"SELECT count({quote_ident('id')}) FROM {ALERT} WHERE {q.tag_equals('site', site)} "

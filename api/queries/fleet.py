@@ -9,7 +9,7 @@ from typing import Any
 
 from api.queries import influxql as q
 from contract.wire import MEASUREMENT
-from ruongso.influx import InfluxClient, quote_ident
+from ruongso.influx import quote_ident
 
 STATUS_FIELDS = ("online", "state", "fw", "uptime_s", "spool_depth", "sensor_faults")
 HEALTH_COUNTS = ("received", "gaps", "duplicates")
@@ -31,7 +31,7 @@ def _where(sites: Sequence[str] | None, window: str) -> str:
 
 
 def fleet(
-    influx: InfluxClient, sites: Sequence[str] | None, lookback_s: int, loss_window_s: int
+    influx: q.Querier, sites: Sequence[str] | None, lookback_s: int, loss_window_s: int
 ) -> dict[tuple[str, str], NodeHealth]:
     """(site, node) → health. One HTTP request, five statements."""
     group = f"GROUP BY {quote_ident('site')}, {quote_ident('node')}"

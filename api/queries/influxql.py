@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from contract.quantities import QUANTITIES
 from contract.topics import check_slug
-from ruongso.influx import quote_ident, quote_literal
+from ruongso.influx import Series, quote_ident, quote_literal
+
+
+class Querier(Protocol):
+    """InfluxClient, or the API's cached reader in front of it."""
+
+    def query(self, q: str, epoch: str = "ms") -> list[Series]: ...
+
 
 AGGREGATES = ("mean", "min", "max", "last", "sum", "count")
 

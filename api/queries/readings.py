@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 
 from api.queries import influxql as q
 from contract.wire import MEASUREMENT
-from ruongso.influx import InfluxClient, quote_ident
+from ruongso.influx import quote_ident
 
 READING = quote_ident(MEASUREMENT)
 
 
 def latest(
-    influx: InfluxClient, site: str, quantities: Sequence[str], lookback_s: int, node: str | None = None
+    influx: q.Querier, site: str, quantities: Sequence[str], lookback_s: int, node: str | None = None
 ) -> dict[str, dict[str, tuple[int, float]]]:
     """node → quantity → (time ms, value) of the last value of each quantity in the lookback window.
 
@@ -47,7 +47,7 @@ class Series:
 
 
 def aggregated(
-    influx: InfluxClient,
+    influx: q.Querier,
     sites: Sequence[str],
     quantities: Sequence[str],
     aggregates: Sequence[str],

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from api import windows
 from api.context import AppContext
-from api.deps import ContextDep, CurrentToken, InfluxDep, RegistryDep, VisibleSite, require
+from api.deps import ContextDep, CurrentToken, InfluxDep, ReaderDep, RegistryDep, VisibleSite, require
 from api.queries import alerts as aq
 from api.schemas.alerts import ALERT_ID_PATTERN, AckCreate, AckInfo, AckOut, AlertOut, SilenceCreate, SilenceOut
 from api.schemas.common import ERRORS
@@ -47,7 +47,7 @@ def _publish(ctx: AppContext, conn: sqlite3.Connection, site: str) -> bool:
 
 @router.get("/alerts", response_model=list[AlertOut], summary="Alerts: the latest state of each alert instance")
 def current_alerts(
-    token: CurrentToken, conn: RegistryDep, influx: InfluxDep, ctx: ContextDep,
+    token: CurrentToken, conn: RegistryDep, influx: ReaderDep, ctx: ContextDep,
     site: SiteQuery = None, node: NodeQuery = None, severity: Severity | None = None, kind: AlertKind | None = None,
     audience: Audience | None = None,
     status: Annotated[Literal["open", "resolved", "all"], Query(description="open: not resolved")] = "open",
@@ -82,7 +82,7 @@ def current_alerts(
 
 @router.get("/alerts/history", response_model=list[AlertOut], summary="Every alert event, newest first")
 def alert_history(
-    token: CurrentToken, influx: InfluxDep, ctx: ContextDep,
+    token: CurrentToken, influx: ReaderDep, ctx: ContextDep,
     site: SiteQuery = None, node: NodeQuery = None, severity: Severity | None = None, kind: AlertKind | None = None,
     audience: Audience | None = None, state: AlertState | None = None,
     start: datetime | None = None, end: datetime | None = None, limit: Limit = 1000,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from api.deps import ContextDep, CurrentToken, InfluxDep, RegistryDep
+from api.deps import ContextDep, CurrentToken, ReaderDep, RegistryDep
 from api.queries.fleet import fleet as fleet_query
 from api.schemas.common import ERRORS
 from api.schemas.fleet import NodeHealthOut
@@ -20,7 +20,7 @@ router = APIRouter(tags=["fleet"], responses=ERRORS)
 
 @router.get("/fleet", response_model=list[NodeHealthOut], summary="Per-node health (technicians)")
 def fleet(
-    token: CurrentToken, conn: RegistryDep, influx: InfluxDep, ctx: ContextDep,
+    token: CurrentToken, conn: RegistryDep, influx: ReaderDep, ctx: ContextDep,
     site: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")] = None,
     loss_window: Annotated[str, Query(max_length=16, description="Window for loss rate, like 24h")] = "24h",
 ) -> list[NodeHealthOut]:

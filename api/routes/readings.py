@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import StreamingResponse
 
 from api import windows
-from api.deps import ContextDep, CurrentToken, InfluxDep, RegistryDep, VisibleSite, require
+from api.deps import ContextDep, CurrentToken, ReaderDep, RegistryDep, VisibleSite, require
 from api.queries import readings as rq
 from api.schemas.common import ERRORS
 from api.schemas.enums import Aggregate, Quantity
@@ -52,7 +52,7 @@ def _chosen(conn: sqlite3.Connection, site: str, quantities: list[Quantity] | No
 
 @router.get("/sites/{site}/readings/latest", response_model=LatestOut, summary="Latest value per node and quantity")
 def latest(
-    site: VisibleSite, conn: RegistryDep, influx: InfluxDep, ctx: ContextDep,
+    site: VisibleSite, conn: RegistryDep, influx: ReaderDep, ctx: ContextDep,
     quantity: Quantities = None, node: NodeQuery = None,
 ) -> LatestOut:
     names = _chosen(conn, site, quantity)
@@ -72,7 +72,7 @@ def latest(
 
 
 def _range(
-    conn: sqlite3.Connection, influx: InfluxDep, ctx: ContextDep, site: str, quantity: list[Quantity] | None,
+    conn: sqlite3.Connection, influx: ReaderDep, ctx: ContextDep, site: str, quantity: list[Quantity] | None,
     agg: list[Aggregate] | None, start: datetime | None, end: datetime | None, every: str | None, node: str | None,
 ) -> tuple[int, int, int, list[str], list[rq.Series]]:
     names = _chosen(conn, site, quantity)
@@ -88,7 +88,7 @@ def _range(
 
 @router.get("/sites/{site}/readings", response_model=RangeOut, summary="Aggregated readings over a time range")
 def readings_range(
-    site: VisibleSite, conn: RegistryDep, influx: InfluxDep, ctx: ContextDep,
+    site: VisibleSite, conn: RegistryDep, influx: ReaderDep, ctx: ContextDep,
     quantity: Quantities = None, agg: Aggregates = None, start: Start = None, end: End = None,
     every: Every = None, node: NodeQuery = None,
 ) -> RangeOut:
@@ -120,7 +120,7 @@ def _csv_rows(aggs: list[str], series: list[rq.Series]) -> Iterator[str]:
     response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}},
 )
 def readings_csv(
-    site: VisibleSite, conn: RegistryDep, influx: InfluxDep, ctx: ContextDep,
+    site: VisibleSite, conn: RegistryDep, influx: ReaderDep, ctx: ContextDep,
     _: Annotated[Token, Depends(require("admin", "officer"))],
     quantity: Quantities = None, agg: Aggregates = None, start: Start = None, end: End = None,
     every: Every = None, node: NodeQuery = None,
@@ -139,7 +139,7 @@ def readings_csv(
 )
 def area_history(
     code: Annotated[str, Path(pattern=GROWING_AREA_RE.pattern, description="Growing-area code")],
-    token: CurrentToken, conn: RegistryDep, influx: InfluxDep, ctx: ContextDep,
+    token: CurrentToken, conn: RegistryDep, influx: ReaderDep, ctx: ContextDep,
     quantity: Quantities = None, agg: Aggregates = None, start: Start = None, end: End = None,
     every: Annotated[str | None, Query(max_length=16, description="Bucket; default 1d (days start 00:00 ICT)")] = None,
 ) -> AreaHistoryOut:

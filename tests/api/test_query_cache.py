@@ -1,0 +1,53 @@
+"""The InfluxQL result cache: identical reads within its window reach InfluxDB once, concurrent misses
+of one query run it once, and a cache of 0 s is off."""
+
+from __future__ import annotations
+
+import threading
+
+from fastapi.testclient import TestClient
+
+from api.query_cache import QueryCache
+from ruongso.influx import InfluxClient, Series
+from tests.api.conftest import NOW_MS, Seeded, write_readings
+
+
+def test_concurrent_misses_of_one_query_run_it_once() -> None:
+    cache = QueryCache(ttl_s=60)
+    release = threading.Event()
+    calls: list[int] = []
+    answers: list[list[Series]] = []
+
+    def compute() -> list[Series]:
+        calls.append(1)
+        release.wait(10)
+        return [Series("reading", {}, ["time"], [[1]])]
+
+    threads = [threading.Thread(target=lambda: answers.append(cache.get("q", compute))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    release.set()
+    for t in threads:
+        t.join(10)
+
+    assert len(calls) == 1 and len(answers) == 8 and all(a is answers[0] for a in answers)
+    assert (cache.misses, cache.hits) == (1, 7)
+
+
+def test_a_zero_second_cache_always_asks() -> None:
+    cache = QueryCache(ttl_s=0)
+    calls: list[int] = []
+    for _ in range(3):
+        cache.get("q", lambda: calls.append(1) or [])
+    assert len(calls) == 3
+
+
+def test_repeated_latest_requests_hit_influxdb_once(client: TestClient, seeded: Seeded, influx: InfluxClient) -> None:
+    write_readings(influx, "farm-a", "n01", {"air_temp": 20.0}, NOW_MS - 60_000, 1)
+    first = client.get("/sites/farm-a/readings/latest", headers=seeded.auth("officer")).json()
+    second = client.get("/sites/farm-a/readings/latest", headers=seeded.auth("farmer_a")).json()
+    assert first == second
+    text = client.get("/metrics").text
+    assert "ruongso_api_query_cache_misses 1.0" in text and "ruongso_api_query_cache_hits 1.0" in text
+    # Authorisation is checked before the cache: the cached answer does not leak to another farmer.
+    assert client.get("/sites/farm-a/readings/latest", headers=seeded.auth("farmer_b")).status_code == 403
