@@ -66,3 +66,13 @@ def status(
         _fail(f"cannot read outbox {path}: {exc}")
     for r in rows:
         typer.echo(json.dumps(r, ensure_ascii=False))
+
+
+@app.command("templates")
+def show_templates() -> None:
+    """Print the fixed message templates with their parameters, for registering them as Zalo ZNS templates."""
+    from notify.templates import PARAM_MAX, TEMPLATES, ZNS_MAX_CHARS
+
+    for t in TEMPLATES.values():
+        params = ", ".join(f"{p} (≤ {PARAM_MAX[p]})" for p in t.params)
+        typer.echo(f"{t.name}\n  {t.text}\n  params: {params}; rendered ≤ {ZNS_MAX_CHARS} characters\n")

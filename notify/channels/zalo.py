@@ -21,6 +21,10 @@ from notify.phones import PhoneError, to_84
 from notify.templates import TEMPLATES
 
 
+def ack_token(message: Message) -> str:
+    return (message.ack_url or "").rsplit("/a/", 1)[-1] if "/a/" in (message.ack_url or "") else ""
+
+
 def tracking_id(key: str) -> str:
     # Zalo advises ≤ 48 characters without special characters; the key has '|' and may be long.
     return hashlib.sha256(key.encode()).hexdigest()[:40]
@@ -44,7 +48,9 @@ class ZaloZnsChannel:
         return {
             "phone": to_84(message.address),
             "template_id": self.templates[message.template],
-            "template_data": {p: message.params[p] for p in params},
+            # + ack_token: ZNS puts links in buttons whose URL may hold a parameter in its path, so a
+            # template registered with a button `<public_url>/a/<ack_token>` gets one (docs/notify.md).
+            "template_data": {p: message.params[p] for p in params} | {"ack_token": ack_token(message)},
             "tracking_id": tracking_id(message.key),
         }
 

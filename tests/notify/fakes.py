@@ -78,7 +78,7 @@ class ZaloFake:
         name = {v: k for k, v in self.templates.items()}.get(body.get("template_id"))
         if name is None:
             return 200, {"error": -109, "message": "Template ID invalid"}
-        if set(body["template_data"]) != set(TEMPLATES[name].params):
+        if set(body["template_data"]) != {*TEMPLATES[name].params, "ack_token"}:
             return 200, {"error": -112, "message": "Template data invalid"}
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,48}", str(body.get("tracking_id"))):
             self.problems.append(f"tracking_id {body.get('tracking_id')!r}")

@@ -187,6 +187,7 @@ def test_zalo_refreshes_the_oa_token_and_keeps_the_new_refresh_token(http_server
     body = fake.sent[0]
     assert body["phone"] == "84912345678" and body["template_id"] == fake.templates["alert_value_vi"]
     assert body["template_data"]["condition"] == "Oxy hòa tan thấp" and body["template_data"]["value"] == "1,8 mg/L"
+    assert body["template_data"]["ack_token"] == "tok"  # for a button https://…/a/<ack_token>
     # A restart reads the stored tokens, not the (spent) one in the settings.
     again = ZaloZnsChannel(store, fake.app_id, fake.secret_key, "refresh-0", fake.templates, None, **kw)
     assert again.send(message("zalo", key="a-2|lan|x|firing-critical")).ok
