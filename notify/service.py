@@ -48,7 +48,7 @@ def _on_message(dispatcher: Dispatcher) -> Any:
                 dispatcher.accept(msg.payload, msg.topic)
         except WireError as exc:
             # A bad event will not get better: drop it (acked), said once with its reason.
-            log_event(log, "alert_rejected", logging.WARNING, topic=msg.topic, reason=exc.reason.value, detail=str(exc))
+            log_event(log, "alert_rejected", logging.WARNING, topic=msg.topic, reason=str(exc.reason), detail=str(exc))
         except Exception as exc:
             # Not acked: the broker sends it again after we reconnect (e.g. the disk was full).
             log_event(log, "alert_not_recorded", logging.ERROR, topic=msg.topic, error=f"{type(exc).__name__}: {exc}")

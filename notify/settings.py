@@ -104,5 +104,5 @@ class NotifySettings(ServiceSettings):
         a, b, c, d = (int(x) for x in m.groups())
         return a * 60 + b, c * 60 + d
 
-    def json(self, name: str) -> Any:
+    def json_setting(self, name: str) -> Any:
         return json.loads(getattr(self, name))

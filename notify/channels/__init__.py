@@ -36,14 +36,14 @@ def _webhook(s: Any, ctx: dict[str, Any]) -> Channel | None:
 def _sms(s: Any, ctx: dict[str, Any]) -> Channel | None:
     if not s.sms_url:
         return None
-    return SmsChannel(s.sms_url, s.json("sms_body"), s.json("sms_headers"), s.sms_method, s.sms_ascii)
+    return SmsChannel(s.sms_url, s.json_setting("sms_body"), s.json_setting("sms_headers"), s.sms_method, s.sms_ascii)
 
 
 def _zalo(s: Any, ctx: dict[str, Any]) -> Channel | None:
     if not (s.zalo_app_id and s.zalo_secret_key):
         return None
     return ZaloZnsChannel(
-        ctx["store"], s.zalo_app_id, s.zalo_secret_key, s.zalo_refresh_token, s.json("zalo_templates"),
+        ctx["store"], s.zalo_app_id, s.zalo_secret_key, s.zalo_refresh_token, s.json_setting("zalo_templates"),
         s.zalo_access_token, s.zalo_api_url, s.zalo_oauth_url,
     )  # fmt: skip
 
