@@ -19,6 +19,7 @@ from simulators.models import climate
 from simulators.models.barn import Barn
 from simulators.models.canopy import NET_HOUSE_LIGHT, LeafWetness, net_house_air, net_house_co2
 from simulators.models.health import Battery, Radio
+from simulators.models.noise import Noise
 from simulators.models.seeds import derive_seed
 from simulators.models.soil import LaggedTemperature, SoilChemistry, SoilWater
 from simulators.models.water import Paddy, Pond
@@ -118,6 +119,7 @@ class NodeModel:
         self.profile = profile_id
         self.quantities = list(quantities)
         self.rng = random.Random(seed)
+        self.noise = Noise(self.rng)
         region = region or RegionWeather(derive_seed(seed, "region"))
         self.site = SiteClimate.for_site(region, seed if site_seed is None else site_seed)
         self.events: list[tuple[str, int, int]] = []
@@ -196,7 +198,7 @@ class NodeModel:
             out["co2"] = net_house_co2(w, p.extra["co2_base"])
             rain_mm = 0.0
         out["light"] = w.lux * (NET_HOUSE_LIGHT if self.profile == "net_house" else 1.0)
-        out["wind_speed"] = max(0.0, w.wind * (1 + 0.25 * self.rng.gauss(0, 1)))
+        out["wind_speed"] = max(0.0, w.wind * (1 + self.noise.normal(0.25)))
         out["rain"] = self._tip(rain_mm)
         if p.soil is not None and p.chem is not None and p.soil_temp is not None:
             theta = p.soil.step(dt_h, hour, w, rain_mm)
@@ -228,8 +230,8 @@ class NodeModel:
 
     def _read(self, quantity: str, true_value: float) -> float:
         noise, decimals, lo, hi = SENSOR[quantity]
-        v = true_value + (self.rng.gauss(0, noise) if noise else 0.0)
+        v = true_value + (self.noise.normal(noise) if noise else 0.0)
         if quantity == "light":
-            v *= 1 + 0.01 * self.rng.gauss(0, 1)
+            v *= 1 + self.noise.normal(0.01)
         v = round(min(hi, max(lo, v)), decimals)
         return float(v)

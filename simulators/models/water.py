@@ -4,12 +4,13 @@ Pond DO: photosynthesis by plankton in daylight, respiration of fish, plankton a
 and night, and exchange with the air towards saturation (APHA Cs(T), docs/agronomy.md §8.8), so DO
 peaks in the late afternoon and is lowest just after dawn [NSW-DO]. Respiration rises with water
 temperature (θ = 1.047 per °C, the usual Arrhenius factor of water-quality models); gross
-production 3 mg/L/h at full sun, respiration 0.45 mg/L/h at 20 °C, reaeration 0.02 + 0.02·wind per hour
-and night aerators (quạt nước) switched on below 3 mg/L are UNSOURCED ESTIMATES tuned to give the
-usual 3–5 mg/L dawn and 9–14 mg/L afternoon of a fed pond in summer.
+production 3 mg/L/h at full sun, respiration 0.40 mg/L/h at 20 °C (0.34 in lightly stocked ponds
+without aerators), reaeration 0.02 + 0.02·wind per hour and night aerators (quạt nước, switched on
+below 3.5 mg/L; they slow the decline, so the minimum stays at dawn) are UNSOURCED ESTIMATES tuned to
+give the usual 2–5 mg/L dawn and 9–15 mg/L afternoon of a fed pond in summer.
 Crash nights: on a hot day (water > 26 °C, where low dawn DO is most frequent [SEAFWA79]) a pond may
 suffer a plankton die-off: production collapses, decomposition adds respiration, and nobody starts the
-aerators; DO reaches 0–2 mg/L before dawn (chance 3 %/day, UNSOURCED ESTIMATE). Each one is reported
+aerators; DO falls below 2 mg/L before dawn (chance 3 %/day, UNSOURCED ESTIMATE). Each one is reported
 as a farm event (`do_crash`), not a sensor fault.
 pH follows photosynthesis (CO2 uptake) with a daily swing of about one unit [PH-SWING].
 Water temperature lags air temperature (10 h in a ~1.5 m pond, 2 h in a paddy; UNSOURCED) and gains
@@ -29,7 +30,7 @@ from simulators.models import climate
 from simulators.models.soil import LaggedTemperature
 from simulators.models.weather import Weather
 
-DO_MIN = 0.05
+DO_MIN = 0.2
 
 
 class Pond:
@@ -40,6 +41,8 @@ class Pond:
         self.depth = self.depth0 + rng.uniform(-8.0, 3.0)
         self.ph_base = rng.uniform(7.0, 7.5)
         self.has_aerator = rng.random() < 0.6
+        # Ponds without aerators are stocked more lightly: less respiration.
+        self.stocking = 1.0 if self.has_aerator else 0.85
         self.plankton = rng.uniform(0.8, 1.2)
         self.do: float | None = None
         self.pumping = False
@@ -69,11 +72,12 @@ class Pond:
         if self.do is None:
             self.do = cs * (0.6 + 0.8 * w.solar)
         crashing = day < self.crash_until_day
-        production = 3.0 * w.solar * self.plankton * (0.2 if crashing else 1.0)
-        respiration = 0.45 * 1.047 ** (tw - 20.0) * (1.6 if crashing else 1.0)
+        production = 3.0 * w.solar * self.plankton * (0.3 if crashing else 1.0)
+        respiration = 0.40 * self.stocking * 1.047 ** (tw - 20.0) * (1.3 if crashing else 1.0)
         k_air = 0.02 + 0.02 * w.wind
-        if self.has_aerator and not crashing and w.solar == 0.0 and self.do < 3.0:
-            k_air += 0.3
+        if self.has_aerator and not crashing and w.solar == 0.0 and self.do < 3.5:
+            # Aerators slow the night decline rather than reverse it: the minimum stays at dawn.
+            k_air += 0.1
         # Sub-step so long intervals (e.g. 10 min) stay stable and smooth.
         steps = max(1, math.ceil(dt_h / 0.1))
         h = dt_h / steps

@@ -198,7 +198,8 @@ class RegionWeather:
             solar = se**1.15 * (1 - 0.75 * c**3.4)
         else:
             solar = 0.0
-        wind = today.wind_mean * (0.6 + 0.8 * max(0.0, se)) + 2.5 * wet
+        wind_mean = today.wind_mean + (nxt.wind_mean - today.wind_mean) * (h / 24.0)
+        wind = wind_mean * (0.6 + 0.8 * max(0.0, se)) + 2.5 * wet
         return Weather(
             air_temp=temp,
             dewpoint=dew,
