@@ -28,6 +28,8 @@ def command(
     if ctx.invoked_subcommand is not None:
         ctx.obj = {"outbox": outbox}
         return
+    import sqlite3
+
     from notify.routing_yaml import RoutingError
     from notify.service import run
     from notify.settings import NotifySettings
@@ -44,8 +46,8 @@ def command(
     logs.configure(s.log_json, s.log_level)
     try:
         run(s)
-    except (RoutingError, ValueError, ConnectionError) as exc:
-        _fail(str(exc))
+    except (RoutingError, ValueError, ConnectionError, OSError, sqlite3.Error) as exc:
+        _fail(f"{type(exc).__name__}: {exc}" if isinstance(exc, sqlite3.Error) else str(exc))
 
 
 @app.command("status")

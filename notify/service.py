@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from typing import Any
 
 from contract.topics import ALL_ALERTS, QOS
@@ -39,20 +40,35 @@ def open_directory(s: NotifySettings) -> Directory:
     raise ValueError("no routing: give --routing routing.yaml or --registry sqlite:///registry.db")
 
 
+RECORD_TRIES = 3
+
+
+def _record(dispatcher: Dispatcher, msg: Any) -> None:
+    if msg.topic.endswith(CONTROL_SUFFIX):
+        dispatcher.accept_control(msg.payload)
+    else:
+        dispatcher.accept(msg.payload, msg.topic)
+
+
 def _on_message(dispatcher: Dispatcher) -> Any:
     def on_message(client: Any, userdata: object, msg: Any) -> None:
-        try:
-            if msg.topic.endswith(CONTROL_SUFFIX):
-                dispatcher.accept_control(msg.payload)
-            else:
-                dispatcher.accept(msg.payload, msg.topic)
-        except WireError as exc:
-            # A bad event will not get better: drop it (acked), said once with its reason.
-            log_event(log, "alert_rejected", logging.WARNING, topic=msg.topic, reason=str(exc.reason), detail=str(exc))
-        except Exception as exc:
-            # Not acked: the broker sends it again after we reconnect (e.g. the disk was full).
-            log_event(log, "alert_not_recorded", logging.ERROR, topic=msg.topic, error=f"{type(exc).__name__}: {exc}")
-            return
+        for attempt in range(1, RECORD_TRIES + 1):
+            try:
+                _record(dispatcher, msg)
+                break
+            except WireError as exc:
+                # A bad event will not get better: drop it (acked), said once with its reason.
+                log_event(log, "alert_rejected", logging.WARNING, topic=msg.topic, reason=str(exc.reason),
+                          detail=str(exc))  # fmt: skip
+                break
+            except Exception as exc:
+                # E.g. the registry or the disk is busy: try again shortly. Still failing: leave it
+                # unacknowledged, so the broker sends it again after the next reconnect.
+                log_event(log, "alert_not_recorded", logging.ERROR, topic=msg.topic, attempt=attempt,
+                          error=f"{type(exc).__name__}: {exc}")  # fmt: skip
+                if attempt == RECORD_TRIES:
+                    return
+                time.sleep(0.2 * attempt)
         try:
             client.ack(msg.mid, msg.qos)
         except Exception as exc:
