@@ -14,8 +14,10 @@ def _addresses(contact: object) -> dict[str, str]:
     by_channel = {"sms": phone, "zalo": phone, "email": getattr(contact, "email", None)}
     out = {ch: by_channel[ch] for ch in getattr(contact, "channels", []) if by_channel.get(ch)}
     zalo_id = getattr(contact, "zalo_id", None)
-    if zalo_id and "zalo" in getattr(contact, "channels", []):
-        out["zalo_oa"] = zalo_id  # a follower of the OA also gets the message in the OA chat
+    if zalo_id and "zalo" in getattr(contact, "channels", []) and "zalo" not in out:
+        # No phone for ZNS: reach the follower in the OA chat instead. Never both: two Zalo
+        # messages for one alert teach people to ignore them.
+        out["zalo_oa"] = zalo_id
     return out  # type: ignore[return-value]
 
 

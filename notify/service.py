@@ -101,6 +101,9 @@ def run(s: NotifySettings, stop: threading.Event | None = None) -> None:
     props = Properties(PacketTypes.CONNECT)
     props.SessionExpiryInterval = SESSION_EXPIRY_S
     connect_and_wait(client, target, clean_start=False, properties=props)
+    if "://127." in s.public_url or "://localhost" in s.public_url:
+        log_event(log, "public_url_is_local", logging.WARNING, public_url=s.public_url,
+                  hint="acknowledge links will not open on phones: set RUONGSO_PUBLIC_URL")  # fmt: skip
     log_event(log, "notify_started", outbox=s.notify_outbox, channels=",".join(chans), broker=str(target))
 
     for sig in (signal.SIGTERM, signal.SIGINT):

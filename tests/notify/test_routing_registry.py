@@ -29,8 +29,10 @@ def _registry(tmp_path: Path) -> tuple[str, Any]:
                       channels=["zalo", "sms"])  # fmt: skip
     tuan = add_contact(conn, "Trần Văn Tuấn", "technician", phone="0987654321", email="tuan@example.vn",
                        channels=["sms", "email"], language="en")  # fmt: skip
+    hoa = add_contact(conn, "Lê Thị Hoa", "farmer", zalo_id="2468458835296117922", channels=["zalo"])
     link(conn, "hk-pond-1", lan.id, is_owner=True)
     link(conn, "hk-pond-1", tuan.id)
+    link(conn, "hk-pond-1", hoa.id)
     return url, conn
 
 
@@ -39,7 +41,8 @@ def test_the_registry_says_who_hears_what_on_which_channel(tmp_path: Path) -> No
     d = RegistryDirectory(url)
     farmers = d.recipients("hk-pond-1", "farmer", "warning")
     assert [(r.id, r.language, r.addresses) for r in farmers] == [
-        ("contact-1", "vi", {"zalo": "0912345678", "sms": "0912345678", "zalo_oa": "2468458835296117922"})
+        ("contact-1", "vi", {"zalo": "0912345678", "sms": "0912345678"}),  # ZNS by phone, not also the OA chat
+        ("contact-3", "vi", {"zalo_oa": "2468458835296117922"}),  # no phone: the OA chat
     ]
     techs = d.recipients("hk-pond-1", "technician", "critical")
     assert [(r.id, r.language, r.addresses) for r in techs] == [
