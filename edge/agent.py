@@ -276,10 +276,12 @@ class Agent:
 
     def _link_loop(self) -> None:
         last_status = 0.0
+        published = False
         while True:
-            busy = self.forwarder.connected and self.outbox.depth > 0
             try:
-                ev = self.events.get(timeout=0.01 if busy else 0.5)
+                # After a publish more may be ready (a replay): come back at once. Otherwise wait for an
+                # event (new rows flushed, an ack, a PUBACK) or the half-second tick of the ack timeout.
+                ev = self.events.get(timeout=0.001 if published else 0.5)
                 self._handle(ev)
                 while True:
                     self._handle(self.events.get_nowait())
@@ -296,9 +298,11 @@ class Agent:
                     self._status_wanted.clear()
                     self.publish_status()
                     last_status = time.monotonic()
+                published = False
                 for _ in range(64):
                     if not self.forwarder.pump():
                         break
+                    published = True
                     self._drain_nowait()
             except Exception as exc:
                 event(log, "forward_error", logging.ERROR, error=repr(exc))
