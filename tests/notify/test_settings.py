@@ -52,3 +52,13 @@ def test_a_webhook_without_its_secret_is_refused(tmp_path: Path) -> None:
     s = build(NotifySettings, ack_secret=ACK_SECRET, webhook_url="http://h/x")
     with pytest.raises(ValueError, match="RUONGSO_WEBHOOK_SECRET"):
         channels.build(s, Outbox(tmp_path / "o.db"))
+
+
+def test_the_sample_routing_file_loads_and_routes() -> None:
+    from notify.routing_yaml import YamlDirectory
+
+    sample = Path(__file__).resolve().parents[2] / "notify" / "routing.sample.yaml"
+    d = YamlDirectory.load(sample, tuple(channels.CHANNELS))
+    assert [r.id for r in d.recipients("hk-pond-1", "farmer", "critical")] == ["lan", "mai"]
+    assert [r.id for r in d.recipients("hk-rice-1", "farmer", "warning")] == []
+    assert d.site_name("hk-pond-1") == "Ao 2 Hưng Kỳ"
