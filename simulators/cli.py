@@ -59,6 +59,8 @@ def _start(text: str) -> int:
     text = text.strip()
     if text.isdigit():
         return int(text)
+    if text == "now":
+        return int(time.time() * 1000)
     try:
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -85,7 +87,7 @@ def command(
     speed: str = typer.Option("1", help="Simulated time runs this many times faster ('max': flat out)."),
     start: str | None = typer.Option(
         None,
-        help="First simulated instant (epoch ms or ISO). Default: now at --speed 1, else now − duration (backfill).",
+        help="First simulated instant (epoch ms, ISO or now). Default: now at speed 1, else now − duration.",
     ),
     faults: str = typer.Option("", help="Fault kinds to inject, comma-separated, or 'all'."),
     fault_rate: str = typer.Option("0.005", help="Chance per reading set that a fault starts."),
@@ -121,6 +123,7 @@ def command(
         start_ms = (now_ms - int(duration_s * 1000)) // step * step
     else:
         start_ms = now_ms
+    _warn_if_ahead(start_ms, duration_s, speed_value, now_ms)
     _run(
         mqtt_url=mqtt_url,
         config=dict(
@@ -140,6 +143,18 @@ def command(
         truth=truth,
         manifest=manifest,
     )
+
+
+def _warn_if_ahead(start_ms: int, duration_s: float | None, speed: float, now_ms: int) -> None:
+    """Ingest refuses readings more than 5 minutes ahead of its clock: say so before sending them."""
+    span_ms = (duration_s or 0.0) * 1000
+    ahead_ms = max(start_ms - now_ms, start_ms + span_ms - (now_ms + span_ms / speed))
+    if ahead_ms > 300_000:
+        typer.echo(
+            f"ruongso sim: warning: timestamps run up to {ahead_ms / 60_000:.0f} min ahead of the clock; "
+            "ingest refuses readings more than 5 min in the future",
+            err=True,
+        )
 
 
 def _run(*, mqtt_url: str, config: dict[str, Any], speed: float, truth: Path | None, manifest: Path | None) -> None:

@@ -33,6 +33,13 @@ class TruthRecord:
     value: float | None = None
     ts_sent: int | None = None
 
+    @property
+    def seqs(self) -> range:
+        """The reading sets the fault touched (empty when it names none)."""
+        if self.seq is None:
+            return range(0)
+        return range(self.seq, (self.seq_end if self.seq_end is not None else self.seq) + 1)
+
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
             "site": self.site,

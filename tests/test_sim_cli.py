@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -144,3 +145,24 @@ def test_an_unreachable_broker_is_one_line_and_exit_code_1(ruongso_cmd: list[str
     assert run.returncode == 1
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot reach MQTT broker" in lines[0], run.stderr
+
+
+def test_the_broker_url_comes_from_the_environment_and_future_timestamps_are_warned_about(
+    ruongso_cmd: list[str], broker: Mosquitto
+) -> None:
+    counter = Counter(broker, "clitest3")
+    start = int(time.time() * 1000) + 3_600_000
+    try:
+        run = subprocess.run(
+            [*ruongso_cmd, "sim", "--site-prefix", "clitest3", "--duration", "10m", "--speed", "max",
+             "--start", str(start)],
+            capture_output=True, text=True, timeout=60, env={**os.environ, "RUONGSO_MQTT_URL": broker.url},
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        assert "warning: timestamps run up to 70 min ahead" in run.stderr
+        sent = int(_summary(run.stdout)["messages"])
+        assert sent == 20
+        wait_until(lambda: counter.count() >= sent, 10, what="the messages")
+        assert min(json.loads(p)["ts"] for p in counter.payloads) >= start
+    finally:
+        counter.close()
