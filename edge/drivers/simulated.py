@@ -1,8 +1,10 @@
 """The `simulated` driver: plausible signals without hardware, for demos, benches and tests.
 
-It asks a `SignalModel` for each quantity's value at the reading time. The built-in model is a small
-stdlib one: a daily sine around a typical value plus noise (typical values below are UNSOURCED
-demo choices, not agronomy). `fail_every: N` makes every N-th read return NaN, so the bad-value path
+It asks a `SignalModel` for each quantity's value at the reading time. `model: <production type>`
+(e.g. `fish_pond`) uses the simulators' physical node models (`simulators.models.node.NodeModel`,
+stdlib only, imported only when asked for); `model: builtin` (the default) is a small model of our
+own: a daily sine around a typical value plus noise (the typical values below are UNSOURCED demo
+choices, not agronomy). `fail_every: N` makes every N-th read return NaN, so the bad-value path
 (retry, then sensor fault on status) can be exercised end to end.
 """
 
@@ -79,12 +81,40 @@ class Simulated:
         pass
 
 
+def production_model(
+    opts: Options, profile: str, seed: str, quantities: list[str] | None
+) -> tuple[SignalModel, list[str]]:
+    """The simulators' node model of one production type, and the quantities it will be asked for."""
+    try:
+        from ruongso.profiles import measured_quantities, profile_ids
+        from simulators.models.node import NodeModel
+    except ImportError as exc:
+        raise opts.error("model", f"needs the simulators package ({exc.name} is missing); use model: builtin") from None
+    if profile not in profile_ids():
+        raise opts.error("model", f"{profile!r} is not builtin or a production type ({', '.join(profile_ids())})")
+    produced = [*measured_quantities(profile), "battery_v", "rssi"]
+    wanted = quantities or measured_quantities(profile)
+    missing = [q for q in wanted if q not in produced]
+    if missing:
+        raise opts.error("quantities", f"a {profile} node model does not produce {missing[0]!r}")
+    node_seed = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big")
+    measured = [q for q in wanted if q not in ("battery_v", "rssi")]
+    return NodeModel(profile, node_seed, quantities=measured), wanted
+
+
 def build(opts: Options, hw: Hardware) -> Simulated:
-    raw = opts.raw("quantities", ["air_temp", "air_humidity"])
-    if not isinstance(raw, list) or not raw:
+    raw = opts.raw("quantities", None)
+    if raw is not None and (not isinstance(raw, list) or not raw):
         raise opts.error("quantities", f"{raw!r} is not a non-empty list of quantity names")
-    unknown = [q for q in raw if q not in TYPICAL]
-    if unknown:
-        raise opts.error("quantities", f"unknown quantity {unknown[0]!r}; known: {', '.join(TYPICAL)}")
     seed = opts.str("seed", opts.path)
-    return Simulated(tuple(raw), DailySine(seed), opts.int("fail_every", 0, 0))
+    model_name = opts.str("model", "builtin")
+    model: SignalModel
+    if model_name == "builtin":
+        quantities = raw or ["air_temp", "air_humidity"]
+        unknown = [q for q in quantities if q not in TYPICAL]
+        if unknown:
+            raise opts.error("quantities", f"unknown quantity {unknown[0]!r}; known: {', '.join(TYPICAL)}")
+        model = DailySine(seed)
+    else:
+        model, quantities = production_model(opts, model_name, seed, raw)
+    return Simulated(tuple(quantities), model, opts.int("fail_every", 0, 0))

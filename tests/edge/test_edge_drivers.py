@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.drivers import SensorError
+from edge.drivers import ConfigError, SensorError
 from edge.drivers.bme280 import Calibration, compensate_h, compensate_t
 from edge.drivers.crc import dallas_crc8, mhz19_checksum, sensirion_crc8
 from edge.drivers.ds18b20 import parse_w1_slave
@@ -356,3 +356,16 @@ def test_simulated_values_are_plausible_and_fail_every_gives_nan(tmp_path: Path)
     first, second, third = (s.driver.read(NO_ENV) for _ in range(3))
     assert 15 < first["air_temp"] < 40 and 0 < second["dissolved_oxygen"] < 15
     assert all(math.isnan(v) for v in third.values())
+
+
+def test_simulated_with_a_production_type_uses_the_simulators_node_model(tmp_path: Path) -> None:
+    s = sensor(hardware(tmp_path), "simulated", model="fish_pond", quantities=["dissolved_oxygen", "battery_v"])
+    values = s.driver.read(NO_ENV)
+    assert set(values) == {"dissolved_oxygen", "battery_v"} and 0 < values["dissolved_oxygen"] < 20
+
+
+def test_simulated_refuses_a_quantity_its_production_type_does_not_measure(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not produce 'co2'"):
+        sensor(hardware(tmp_path), "simulated", model="fish_pond", quantities=["co2"])
+    with pytest.raises(ConfigError, match="not builtin or a production type"):
+        sensor(hardware(tmp_path), "simulated", model="shrimp_farm")

@@ -10,7 +10,9 @@ import textwrap
 from pathlib import Path
 
 EDGE = Path(__file__).resolve().parents[2] / "edge"
-ALLOWED = {"paho", "yaml", "typer", "contract", "edge", "ruongso.mqtt", "ruongso.logs", "ruongso.durations"}
+ALLOWED = {"paho", "yaml", "typer", "contract", "edge", "ruongso.mqtt", "ruongso.logs", "ruongso.durations",
+           # only the `simulated` driver, only with `model: <production type>`: both stdlib + pyyaml
+           "simulators.models.node", "ruongso.profiles"}  # fmt: skip
 SERVER_ONLY = ("numpy", "scipy", "fastapi", "pydantic", "pydantic_settings", "httpx", "orjson", "uvicorn")
 
 
