@@ -12,7 +12,7 @@ import pytest
 
 from contract.quantities import QUANTITIES
 from ruongso.profiles import profile_ids
-from simulators.models import NodeModel, RegionWeather
+from simulators.models import NodeModel, RegionWeather, climate
 from simulators.models.climate import ict_days
 
 # 1 July 2025 and 1 January 2025, 00:00 ICT.
@@ -173,3 +173,19 @@ def test_the_edge_signal_protocol_reads_one_quantity_at_a_time_from_one_sample()
     assert node.value("battery_v", JULY + 300) == sample.battery_v
     with pytest.raises(KeyError, match="does not measure 'nh3'"):
         node.value("nh3", JULY)
+
+
+def test_a_simulated_year_follows_the_monthly_normals_of_the_delta() -> None:
+    weather = RegionWeather(1)
+    start = JANUARY
+    temps: dict[int, list[float]] = defaultdict(list)
+    rain = 0.0
+    for k in range(365 * 24):
+        ts = start + k * 3_600_000
+        month = climate.month_index(climate.day_of_year(math.floor(ict_days(ts))))
+        temps[month].append(weather.sample(ts).air_temp)
+        rain += weather.rain_between(ts, ts + 3_600_000)
+    for m in range(12):
+        normal = (climate.T_MAX[m] + climate.T_MIN[m]) / 2
+        assert abs(statistics.mean(temps[m]) - normal) < 1.5, (m + 1, statistics.mean(temps[m]), normal)
+    assert 0.7 * sum(climate.RAIN_MM) < rain < 1.3 * sum(climate.RAIN_MM)

@@ -21,8 +21,8 @@ class LeafWetness:
     def __init__(self) -> None:
         self.value = 0.0
 
-    def step(self, dt_h: float, w: Weather, humidity: float) -> float:
-        wet = w.rain_mm_h > 0.05 or humidity >= 93.0
+    def step(self, dt_h: float, w: Weather, humidity: float, *, sheltered: bool = False) -> float:
+        wet = (w.rain_mm_h > 0.05 and not sheltered) or humidity >= 93.0
         target = 100.0 if wet else 0.0
         tau_h = 0.1 if wet else (0.33 if w.solar > 0.2 else 1.0)
         self.value += (target - self.value) * (1 - math.exp(-dt_h / tau_h))

@@ -218,7 +218,7 @@ class NodeModel:
         if p.barn is not None:
             out.update(p.barn.step(ts_ms, dt_h, w))
         if p.leaf is not None:
-            out["leaf_wetness"] = p.leaf.step(dt_h, w, out["air_humidity"])
+            out["leaf_wetness"] = p.leaf.step(dt_h, w, out["air_humidity"], sheltered=self.profile == "net_house")
         return out
 
     def _tip(self, rain_mm: float) -> float:

@@ -10,7 +10,7 @@ the exact curve is an UNSOURCED ESTIMATE). Daily maxima and minima come from the
 summer) and a cloud-dependent diurnal range.
 Humidity goes through the dew point: with no humidity data FAO-56 takes the dew point ≈ the daily
 minimum temperature in humid climates (ch. 3, "ea ≈ e°(Tmin)"); the dry-season depression below Tmin
-(2 °C Nov–Feb, 0.8 °C otherwise) is an UNSOURCED ESTIMATE.
+(1.5 °C Nov–Feb, 0.8 °C otherwise) is an UNSOURCED ESTIMATE.
 Cloud reduces sunlight by Kasten & Czeplak (1980): 1 − 0.75·c^3.4. Clear-sky illuminance
 ≈ 115 000 lux · sin(elevation)^1.15 is an UNSOURCED ESTIMATE (sunlight peaks near 100–120 klux).
 Rain: a day is rainy with probability rain days/days in month; events are afternoon convective showers
@@ -135,7 +135,7 @@ class RegionWeather:
         anomaly = self._anomaly(index + 0.5, month)
         tmax = mean_n + anomaly + (tmax_n - mean_n) * range_factor
         tmin = mean_n + anomaly - (mean_n - tmin_n) * range_factor
-        depression = 2.0 if month in (10, 11, 0, 1) else 0.8
+        depression = 1.5 if month in (10, 11, 0, 1) else 0.8
         dewpoint = tmin - depression + rng.gauss(0, 0.6)
         wind = max(0.4, rng.gammavariate(4.0, 0.5))
         return DayWeather(index, doy, tmax, tmin, sunrise, cloud, dewpoint, wind, tuple(events), rng.uniform(0, 6.3))
