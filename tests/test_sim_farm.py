@@ -18,6 +18,7 @@ from contract.topics import NodeTopic
 from contract.wire import Decoded, Reason, WireError, decode_telemetry, parse_json
 from simulators.farm import Farm, FarmConfig, Message
 from simulators.faults import FAULT_KINDS, SCALE, parse_kinds
+from simulators.labels import labelled_values
 
 START = 1_751_302_800_000  # 1 July 2025 00:00 ICT
 FAR_FUTURE = START + 400 * 86_400_000  # "now" for decoding: nothing simulated here is in the future
@@ -245,3 +246,17 @@ def test_the_manifest_lists_every_site_and_node_near_tu_ky() -> None:
     for s in manifest["sites"]:
         assert abs(s["lat"] - 20.8) < 0.05 and abs(s["lon"] - 106.4) < 0.05
         assert [n["node"] for n in s["nodes"]] == [f"{s['site']}-n0{i}" for i in (1, 2, 3)]
+
+
+def test_labelled_values_mark_each_faulted_value_and_leave_the_rest_clean(clean: list[Message]) -> None:
+    farm = _farm(faults="spike,stuck,drift,nan,duplicate,out_of_order,clock_skew,dropout", fault_rate=0.03)
+    rows = labelled_values(farm)
+    clean_values = _values(clean)
+    labels = Counter(r.fault for r in rows)
+    assert {"spike", "stuck", "drift", "nan", "duplicate", "out_of_order", "clock_skew"} <= set(labels)
+    assert "dropout" not in labels  # lost readings have no row
+    for r in rows:
+        if r.fault is None or r.fault in ("duplicate", "out_of_order", "clock_skew"):
+            assert r.value == clean_values[(r.node, r.seq)][r.quantity]
+    keys = [(r.node, r.seq, r.quantity) for r in rows]
+    assert len(keys) == len(set(keys))
