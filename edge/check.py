@@ -63,12 +63,23 @@ def check_spool(cfg: NodeConfig) -> Row:
         )
 
 
+def check_registry(cfg: NodeConfig, produced: set[str]) -> list[Row]:
+    """Do the sensors measure what the fleet registry (the provisioned file) says this node measures?"""
+    if not cfg.expected_quantities:
+        return []
+    missing = [q for q in cfg.expected_quantities if q not in produced]
+    if missing:
+        return [Row("registry", False, f"the registry expects {', '.join(missing)} but no sensor here produces it",
+                    "add the sensor to node.yaml, or correct the node's quantities in the registry")]  # fmt: skip
+    return [Row("registry", True, f"sensors produce every quantity the registry expects ({len(produced)} in all)")]
+
+
 def check_sensors(cfg: NodeConfig, hw: Hardware) -> list[Row]:
     try:
         sensors = build_sensors(cfg.sensors, hw)
     except ConfigError as exc:
         return [Row("sensors", False, str(exc), "fix node.yaml")]
-    rows: list[Row] = []
+    rows: list[Row] = check_registry(cfg, {q for s in sensors for q in s.driver.quantities})
     env: dict[str, float] = {}
     try:
         for s in sensors:

@@ -72,6 +72,8 @@ class NodeConfig:
     sensors: tuple[SensorConfig, ...]
     status_every_s: float
     sys_root: Path
+    # What the fleet registry says this node measures (from a `provisioned:` file), for `edge check`.
+    expected_quantities: tuple[str, ...] = ()
 
 
 def parse_size(value: object, path: str) -> int:
@@ -90,7 +92,7 @@ def _section(doc: Mapping[str, Any], key: str) -> Options:
     return Options(raw, key)
 
 
-def parse_sensors(raw: object, path: str = "sensors") -> tuple[SensorConfig, ...]:
+def parse_sensors(raw: object, path: str = "sensors", default_interval: object = "60s") -> tuple[SensorConfig, ...]:
     if not isinstance(raw, list) or not raw:
         raise ConfigError(f"{path}: must be a non-empty list of sensors")
     out: list[SensorConfig] = []
@@ -108,7 +110,7 @@ def parse_sensors(raw: object, path: str = "sensors") -> tuple[SensorConfig, ...
         driver = opts.str("driver")
         if driver not in DRIVERS:
             raise opts.error("driver", f"unknown driver {driver!r}; known: {', '.join(DRIVERS)}")
-        interval = opts.duration("interval", "60s")
+        interval = opts.duration("interval", default_interval)
         if interval < MIN_INTERVAL_S:
             raise opts.error("interval", f"{interval} s is below the minimum {MIN_INTERVAL_S} s")
         samples = opts.int("samples", 1, 1, 15)
@@ -123,10 +125,52 @@ def parse_sensors(raw: object, path: str = "sensors") -> tuple[SensorConfig, ...
     return tuple(out)
 
 
+PROVISIONED_KEYS = {"site", "node", "mqtt_url", "username", "password", "interval_s", "sensors", "ca_file"}
+
+
+def merge_provisioned(doc: dict[str, Any], base_dir: Path) -> tuple[dict[str, Any], tuple[str, ...], object]:
+    """Fold in the file `ruongso node add` wrote (identity, broker, password; flat keys).
+
+    Returns the merged document, the quantities the registry expects, and the default sensor interval.
+    The node's own file still describes the hardware; its `mqtt:` keys win over the provisioned ones.
+    """
+    path = base_dir / str(doc["provisioned"])
+    try:
+        prov = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"provisioned: cannot read {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"provisioned: {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(prov, dict) or not {"site", "node", "mqtt_url"} <= set(prov):
+        raise ConfigError(f"provisioned: {path} is not a file from `ruongso node add` (site, node, mqtt_url, …)")
+    unknown = sorted(set(map(str, prov)) - PROVISIONED_KEYS)
+    if unknown:
+        raise ConfigError(f"provisioned: unknown key(s) {', '.join(unknown)} in {path}")
+    merged = {k: v for k, v in doc.items() if k != "provisioned"}
+    for key in ("site", "node"):
+        if key in doc and doc[key] != prov[key]:
+            raise ConfigError(f"{key}: {doc[key]!r} here but {prov[key]!r} in the provisioned file {path}")
+        merged[key] = prov[key]
+    mqtt = {"url": prov["mqtt_url"]}
+    for key in ("username", "password", "ca_file"):
+        if prov.get(key) is not None:
+            mqtt[key] = prov[key]
+    mqtt.update(doc.get("mqtt") or {})
+    merged["mqtt"] = mqtt
+    expected = prov.get("sensors") or []
+    if not isinstance(expected, list) or not all(isinstance(q, str) for q in expected):
+        raise ConfigError(f"provisioned: sensors in {path} must be a list of quantity names")
+    return merged, tuple(expected), prov.get("interval_s", "60s")
+
+
 def parse_node_config(doc: object, base_dir: Path = Path(".")) -> NodeConfig:
     if not isinstance(doc, dict):
         raise ConfigError("the config file must be a YAML mapping (site:, node:, mqtt:, sensors: …)")
-    known = {"site", "node", "mqtt", "spool", "clock", "sensors", "status_every", "sys_root"}
+    expected: tuple[str, ...] = ()
+    default_interval: object = "60s"
+    if "provisioned" in doc:
+        doc, expected, default_interval = merge_provisioned(doc, base_dir)
+    known = {"site", "node", "mqtt", "spool", "clock", "sensors", "status_every", "sys_root", "provisioned"}
     unknown = sorted(set(doc) - known)
     if unknown:
         raise ConfigError(f"unknown top-level key(s) {', '.join(map(str, unknown))}; known: {', '.join(sorted(known))}")
@@ -141,9 +185,10 @@ def parse_node_config(doc: object, base_dir: Path = Path(".")) -> NodeConfig:
         mqtt=_mqtt(_section(doc, "mqtt"), node, base_dir),
         spool=_spool(_section(doc, "spool"), base_dir),
         clock=_clock(_section(doc, "clock")),
-        sensors=parse_sensors(doc.get("sensors")),
+        sensors=parse_sensors(doc.get("sensors"), default_interval=default_interval),
         status_every_s=top.duration("status_every", "60s"),
         sys_root=base_dir / top.str("sys_root", "/"),
+        expected_quantities=expected,
     )
 
 

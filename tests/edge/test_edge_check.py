@@ -85,3 +85,22 @@ def test_the_real_command_runs_the_check(tmp_path: Path, broker: Mosquitto, ruon
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "all checks passed" in result.stdout
+
+
+def test_a_quantity_the_registry_expects_but_no_sensor_produces_fails_the_check(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    from tests.edge.test_edge_config import provisioned_file
+
+    prov = provisioned_file(tmp_path, ["water_temp", "dissolved_oxygen"])
+    write_ds18b20(tmp_path / "root", "28-00000a", w1_slave_text(27.5))
+    config = tmp_path / "node.yaml"
+    config.write_text(
+        f"provisioned: {prov}\nmqtt: {{url: {broker.url}}}\nsys_root: {tmp_path / 'root'}\n"
+        f"spool: {{path: {tmp_path / 'spool.sqlite'}}}\n"
+        "sensors:\n  - {name: t, driver: ds18b20, quantity: water_temp}\n"
+    )
+    result = check(config)
+    assert result.exit_code == 1
+    line = next(line for line in result.output.splitlines() if line.startswith("registry"))
+    assert "FAIL" in line and "dissolved_oxygen" in line

@@ -133,3 +133,32 @@ def test_every_sample_config_parses_and_builds(tmp_path: Path, sample: Path) -> 
 def test_every_driver_appears_in_some_sample_config() -> None:
     used = {s["driver"] for p in SAMPLES for s in yaml.safe_load(p.read_text())["sensors"]}
     assert set(DRIVERS) - {"simulated"} <= used
+
+
+def provisioned_file(tmp_path: Path, sensors: list[str]) -> Path:
+    """The file `ruongso node add` writes, rendered by the registry's own code."""
+    from registry.models import Node
+    from registry.node_yaml import node_config, save
+
+    node = Node(1, "tk-pond-1", "tk-pond-n07", sensors, 120, "", "tk-pond-1.tk-pond-n07", "x", "active", 0)
+    path = tmp_path / "provisioned.yaml"
+    save(node_config(node, "s3cret", "mqtts://broker.example:8883"), path)
+    return path
+
+
+def test_a_provisioned_file_from_node_add_supplies_identity_broker_password_and_interval(tmp_path: Path) -> None:
+    prov = provisioned_file(tmp_path, ["water_temp"])
+    cfg = parse_node_config({"provisioned": str(prov), "sensors": [{"name": "t", "driver": "simulated"}]})
+    assert (cfg.site, cfg.node) == ("tk-pond-1", "tk-pond-n07")
+    assert (cfg.mqtt.username, cfg.mqtt.password, str(cfg.mqtt.target)) == (
+        "tk-pond-1.tk-pond-n07", "s3cret", "mqtts://broker.example:8883"
+    )  # fmt: skip
+    assert cfg.sensors[0].interval_s == 120 and cfg.expected_quantities == ("water_temp",)
+
+
+def test_a_node_name_that_disagrees_with_the_provisioned_file_is_refused(tmp_path: Path) -> None:
+    prov = provisioned_file(tmp_path, ["water_temp"])
+    with pytest.raises(ConfigError, match="node: 'other' here but 'tk-pond-n07' in the provisioned file"):
+        parse_node_config(
+            {"provisioned": str(prov), "node": "other", "sensors": [{"name": "t", "driver": "simulated"}]}
+        )
