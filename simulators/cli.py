@@ -75,26 +75,35 @@ def _sigterm_as_interrupt(signum: int, frame: Any) -> None:
 
 
 def command(
-    mqtt_url: str = typer.Option("mqtt://127.0.0.1:1883", envvar="RUONGSO_MQTT_URL", help="Broker URL."),
-    sites: str = typer.Option("1", help="Number of sites."),
-    nodes_per_site: str = typer.Option("2", help="Nodes per site."),
-    interval: str = typer.Option("60", help="Seconds between a node's reading sets."),
+    mqtt_url: str = typer.Option("mqtt://127.0.0.1:1883", metavar="URL", envvar="RUONGSO_MQTT_URL", help="Broker URL."),
+    sites: str = typer.Option("1", metavar="N", help="Number of sites."),
+    nodes_per_site: str = typer.Option("2", metavar="N", help="Nodes per site."),
+    interval: str = typer.Option("60", metavar="SECONDS", help="Seconds between a node's reading sets."),
     duration: str | None = typer.Option(
-        None, help="Simulated time to cover: seconds or 90m, 2h, 7d. Default: until Ctrl-C at --speed 1, else 1h."
+        None,
+        metavar="DURATION",
+        help="Simulated time to cover: seconds or 90m, 2h, 7d. Default: until Ctrl-C at --speed 1, else 1h.",
     ),
-    profile: str | None = typer.Option(None, help="One profile id for every site (default: cycle through all)."),
-    seed: str = typer.Option("0", help="Seed: the same seed gives the same messages."),
-    speed: str = typer.Option("1", help="Simulated time runs this many times faster ('max': flat out)."),
+    profile: str | None = typer.Option(
+        None, metavar="ID", help="One profile id for every site (default: cycle through all)."
+    ),
+    seed: str = typer.Option("0", metavar="N", help="Seed: the same seed gives the same messages."),
+    speed: str = typer.Option(
+        "1", metavar="X|max", help="Simulated time runs this many times faster ('max': flat out)."
+    ),
     start: str | None = typer.Option(
         None,
+        metavar="TIME",
         help="First simulated instant (epoch ms, ISO or now). Default: now at speed 1, else now − duration.",
     ),
-    faults: str = typer.Option("", help="Fault kinds to inject, comma-separated, or 'all'."),
-    fault_rate: str = typer.Option("0.005", help="Chance per reading set that a fault starts."),
-    truth: Path | None = typer.Option(None, help="Write the injected faults here (JSON lines)."),
-    manifest: Path | None = typer.Option(None, help="Write the simulated sites and nodes here (JSON)."),
-    batch: str = typer.Option("0", help="Send reading sets in store-and-forward batches of this many (0: one by one)."),
-    site_prefix: str = typer.Option("", help="Prefix for site slugs, e.g. a test's own namespace."),
+    faults: str = typer.Option("", metavar="KINDS", help="Fault kinds to inject, comma-separated, or 'all'."),
+    fault_rate: str = typer.Option("0.005", metavar="P", help="Chance per reading set that a fault starts."),
+    truth: Path | None = typer.Option(None, metavar="PATH", help="Write the injected faults here (JSON lines)."),
+    manifest: Path | None = typer.Option(None, metavar="PATH", help="Write the simulated sites and nodes here (JSON)."),
+    batch: str = typer.Option(
+        "0", metavar="N", help="Send reading sets in store-and-forward batches of this many (0: one by one)."
+    ),
+    site_prefix: str = typer.Option("", metavar="SLUG", help="Prefix for site slugs, e.g. a test's own namespace."),
 ) -> None:
     """Simulated sensor nodes with fault injection."""
     from ruongso.durations import parse_duration
@@ -177,6 +186,11 @@ def _run(*, mqtt_url: str, config: dict[str, Any], speed: float, truth: Path | N
             manifest.write_text(json.dumps(farm.manifest(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     except OSError as exc:
         _fail(f"cannot write --manifest {manifest}: {exc.strerror}")
+    try:
+        if truth is not None:
+            truth.write_text("", encoding="utf-8")  # fail now, not after the whole run
+    except OSError as exc:
+        _fail(f"cannot write --truth {truth}: {exc.strerror}")
     previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     try:
         result = publish_farm(farm, target, speed=speed)

@@ -129,6 +129,8 @@ def test_real_time_mode_stops_cleanly_on_ctrl_c_with_every_message_acknowledged(
         (["--start", "yesterday"], "--start"),
         (["--mqtt-url", "http://broker"], "mqtt://"),
         (["--batch", "5000"], "batch"),
+        (["--site-prefix", "Bad_Prefix"], "is not a slug"),
+        (["--truth", "/nonexistent/dir/truth.jsonl"], "cannot write --truth"),
     ],
 )
 def test_bad_input_gives_one_line_and_exit_code_2(ruongso_cmd: list[str], args: list[str], says: str) -> None:
