@@ -1,7 +1,7 @@
 """Ground truth of injected faults: one JSON object per line, so detectors can be scored later.
 
-    {"site": "pond-1", "node": "pond-1-n01", "quantity": "dissolved_oxygen", "kind": "drift",
-     "start": 1764451200000, "end": 1764458400000, "seq": 120, "seq_end": 240, "boot": "sim3f09a1"}
+    {"site": "veg-1", "node": "veg-1-n01", "quantity": "air_temp", "kind": "drift",
+     "start": 1751310840508, "end": 1751320500508, "seq": 134, "seq_end": 295, "boot": "sima41106"}
 
 `quantity` is null for faults of a whole message or node (dropout, duplicate, out_of_order,
 clock_skew, malformed_json, wrong_node). `start`/`end` are the (true) timestamps, ms UTC, of the first
