@@ -6,9 +6,11 @@ id and CLOCK_MONOTONIC; once it is sane, `stamp()` turns that into wall time. Mo
 survive a reboot, so a held reading from an earlier kernel boot can never be stamped (it is counted
 and dropped, never published with a guessed date).
 
-Sane means: not before 2020 (the contract's floor), not before the newest timestamp this node has
-already published (catches fake-hwclock's stale date), and — if `clock.sync_file` is set, e.g.
-/run/systemd/timesync/synchronized — NTP has synchronised at least once.
+Sane means: not before 2020 (the contract's floor), and then either — if `clock.sync_file` is set,
+e.g. /run/systemd/timesync/synchronized — NTP has synchronised at least once since boot, or, without
+a sync file, the clock is not behind the newest timestamp this node has already taken (which catches
+fake-hwclock's stale date). With a sync file NTP is trusted even over our own past timestamps, so a
+clock that once ran ahead cannot hold readings back for ever.
 """
 
 from __future__ import annotations
@@ -52,10 +54,12 @@ class Clock:
         now = self.wall_ms()
         if now < TS_FLOOR_MS:
             return f"clock reads {time.strftime('%Y-%m-%d', time.gmtime(now / 1000))}, before 2020: not set"
+        if self.cfg.sync_file is not None:
+            if not self.cfg.sync_file.exists():
+                return f"not synchronised yet ({self.cfg.sync_file} missing): check NTP/network"
+            return None
         if now < not_before_ms:
             return "clock is behind the newest reading already taken (stale fake-hwclock date?)"
-        if self.cfg.sync_file is not None and not self.cfg.sync_file.exists():
-            return f"not synchronised yet ({self.cfg.sync_file} missing): check NTP/network"
         return None
 
     def stamp(self, mono_ns: int) -> int:

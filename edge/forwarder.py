@@ -5,7 +5,9 @@ yet), so replaying 100k readings never piles them up in memory. On every (re)con
 back to the start: whatever is still in the outbox is unconfirmed and is sent again (InfluxDB's
 last-write-wins makes a repeat harmless). In `ack` mode a row is deleted when ingest's retained
 cumulative ack covers its (boot, seq); if the oldest sent row is still there `ack_timeout` after it
-was sent, the cursor rewinds to it.
+was sent, the cursor rewinds to it. While no ack makes progress (ingest down for hours) the timeout
+doubles at each rewind, up to 64 × `ack_timeout`, so a node on 4G does not resend its whole outbox
+every minute; the first ack that deletes something brings it back to `ack_timeout`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ruongso.logs import event
 
 log = logging.getLogger("edge.forwarder")
 WINDOW = 8
+MAX_BACKOFF_DOUBLINGS = 6
 
 
 class Forwarder:
@@ -40,6 +43,7 @@ class Forwarder:
         self.sent: deque[tuple[int, int, float]] = deque()  # (first id, last id, when)
         self.published = 0
         self.resent_rounds = 0
+        self.stalled_rounds = 0
 
     def on_connect(self) -> None:
         self.connected = True
@@ -68,6 +72,7 @@ class Forwarder:
             return
         n = self.outbox.ack(ack.boot, ack.seq)
         if n:
+            self.stalled_rounds = 0
             event(log, "acked", logging.DEBUG, boot=ack.boot, seq=ack.seq, deleted=n)
 
     def _check_timeout(self) -> None:
@@ -76,9 +81,11 @@ class Forwarder:
         oldest = self.outbox.oldest_id()
         while self.sent and (oldest is None or self.sent[0][1] < oldest):
             self.sent.popleft()  # fully confirmed
-        if self.sent and self._mono() - self.sent[0][2] > self.ack_timeout_s:
-            event(log, "resend_unacked", logging.INFO, from_id=oldest, after_s=self.ack_timeout_s)
+        timeout = self.ack_timeout_s * 2 ** min(self.stalled_rounds, MAX_BACKOFF_DOUBLINGS)
+        if self.sent and self._mono() - self.sent[0][2] > timeout:
+            event(log, "resend_unacked", logging.INFO, from_id=oldest, after_s=timeout)
             self.resent_rounds += 1
+            self.stalled_rounds += 1
             self._rewind()
 
     def pump(self) -> bool:

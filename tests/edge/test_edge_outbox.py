@@ -83,3 +83,33 @@ def test_held_readings_are_stamped_from_monotonic_time_or_dropped_if_from_anothe
 
 def test_bodies_are_compact_json(tmp_path: Path) -> None:
     assert json.loads(BODY) == {"m": {"air_temp": 27.5, "air_humidity": 80.0}, "battery_v": 3.9}
+
+
+def test_ack_timeout_doubles_while_no_ack_makes_progress(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from edge.forwarder import Forwarder
+
+    box = Outbox(tmp_path / "s.sqlite", 10**7)
+    for seq in range(3):
+        box.add(pending("b", seq))
+    box.flush()
+    now = [0.0]
+    published: list[bytes] = []
+
+    def publish(topic: str, payload: bytes) -> SimpleNamespace:
+        published.append(payload)
+        return SimpleNamespace(rc=0, mid=len(published))
+
+    link = SimpleNamespace(telemetry_topic="t", publish=publish)
+    fwd = Forwarder(box, link, "n1", 250, 10.0, "ack", mono=lambda: now[0])  # type: ignore[arg-type]
+    fwd.on_connect()
+    sends = []
+    for t in range(0, 200):
+        now[0] = float(t)
+        fwd.on_puback(len(published))
+        if fwd.pump():
+            sends.append(t)
+    assert sends == [0, 11, 32, 73, 154], "resent after 10, 20, 40, 80 s without an ack"
+    fwd.on_ack(b'{"boot":"b","seq":2,"ts":1}')
+    assert fwd.stalled_rounds == 0 and box.depth == 0
