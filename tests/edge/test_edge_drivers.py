@@ -369,3 +369,44 @@ def test_simulated_refuses_a_quantity_its_production_type_does_not_measure(tmp_p
         sensor(hardware(tmp_path), "simulated", model="fish_pond", quantities=["co2"])
     with pytest.raises(ConfigError, match="not builtin or a production type"):
         sensor(hardware(tmp_path), "simulated", model="shrimp_farm")
+
+
+def fake_gpio_tree(root: Path, exported: bool) -> Path:
+    gpio = root / "sys/class/gpio"
+    chip = gpio / "gpiochip512"
+    chip.mkdir(parents=True)
+    (chip / "label").write_text("pinctrl-bcm2711\n")
+    (chip / "base").write_text("512\n")
+    (gpio / "export").write_text("")
+    pin = gpio / "gpio529"
+    if exported:
+        pin.mkdir()
+        for name, value in (("direction", "out"), ("edge", "none"), ("value", "1")):
+            (pin / name).write_text(value)
+    return gpio
+
+
+def test_sysfs_pulse_counter_sets_the_pin_up_for_falling_edges_at_the_kernels_gpio_base(tmp_path: Path) -> None:
+    from edge.drivers.hardware import SysfsGpioPulses, gpio_base
+
+    gpio = fake_gpio_tree(tmp_path, exported=True)
+    assert gpio_base(tmp_path) == 512
+    counter = SysfsGpioPulses(tmp_path, 17, 0.025)
+    try:
+        assert (gpio / "gpio529/direction").read_text() == "in"
+        assert (gpio / "gpio529/edge").read_text() == "falling"
+        assert counter.alive() and counter.count() == 0
+    finally:
+        counter.close()
+    assert not counter.alive()
+
+
+def test_a_gpio_that_cannot_be_exported_is_a_rain_gauge_fault(tmp_path: Path) -> None:
+    from edge.drivers.hardware import Hardware, SysfsGpioPulses
+
+    gpio = fake_gpio_tree(tmp_path, exported=False)
+    hw = Hardware(sys_root=tmp_path, pulses=SysfsGpioPulses, sleep=lambda s: None)
+    s = sensor(hw, "rain_gauge", gpio=17)
+    with pytest.raises(SensorError, match="cannot watch GPIO 17"):
+        s.driver.read(NO_ENV)
+    assert (gpio / "export").read_text() == "529"
