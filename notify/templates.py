@@ -117,6 +117,8 @@ def format_number(value: float, lang: str = "vi") -> str:
     text = f"{value:,.{digits}f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
+    if text == "-0":
+        text = "0"
     if lang == "vi":
         text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
     return text

@@ -58,8 +58,11 @@ def test_escalation_names_the_wait() -> None:
     assert text.startswith("CHƯA XỬ LÝ Ao 2: NGUY HIỂM Oxy hòa tan thấp từ 04:20 30/11, chưa ai xác nhận sau 20 phút.")
 
 
-@pytest.mark.parametrize(("value", "vi", "en"), [(1.8, "1,8", "1.8"), (1500, "1.500", "1,500"), (27.0, "27", "27"),
-                                                 (12.34, "12,3", "12.3"), (-0.5, "-0,5", "-0.5")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("value", "vi", "en"),
+    [(1.8, "1,8", "1.8"), (1500, "1.500", "1,500"), (27.0, "27", "27"), (12.34, "12,3", "12.3"),
+     (-0.5, "-0,5", "-0.5"), (-0.001, "0", "0")],
+)  # fmt: skip
 def test_numbers_use_the_vietnamese_decimal_comma(value: float, vi: str, en: str) -> None:
     assert templates.format_number(value, "vi") == vi
     assert templates.format_number(value, "en") == en
