@@ -27,6 +27,7 @@ class Counter:
     def __init__(self, broker: Mosquitto, prefix: str) -> None:
         self.prefix = prefix
         self.payloads: list[bytes] = []
+        self.barriers = 0
         self.lock = threading.Lock()
         target = parse_mqtt_url(broker.url)
         self.client = make_client(target, client_id=f"sim-test-{prefix}")
@@ -38,9 +39,24 @@ class Counter:
         assert subscribed.wait(5)
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-        if topics.NodeTopic.parse(msg.topic).site.startswith(self.prefix + "-"):
-            with self.lock:
+        site = topics.NodeTopic.parse(msg.topic).site
+        with self.lock:
+            if site == f"{self.prefix}x-barrier":
+                self.barriers += 1
+            elif site.startswith(self.prefix + "-"):
                 self.payloads.append(bytes(msg.payload))
+
+    def drain(self) -> None:
+        """Return once the broker has delivered everything published before this call.
+
+        The broker handles messages in the order it receives them, so our own marker arrives after
+        everything the simulator had published (and got PUBACKs for) before it exited.
+        """
+        with self.lock:
+            expected = self.barriers + 1
+        marker = topics.telemetry(f"{self.prefix}x-barrier", "marker")
+        self.client.publish(str(marker), b"{}", qos=1)
+        wait_until(lambda: self.barriers >= expected, 10, what="the barrier message")
 
     def count(self) -> int:
         with self.lock:
@@ -74,8 +90,7 @@ def test_a_fast_run_publishes_exactly_the_messages_it_reports(
         summary = _summary(run.stdout)
         sent = int(summary["messages"])
         assert int(summary["reading_sets"]) <= 14 * 120 <= sent + 200
-        wait_until(lambda: counter.count() >= sent, 30, what=f"{sent} messages on the broker")
-        time.sleep(0.3)  # anything extra would have arrived by now
+        counter.drain()
         assert counter.count() == sent
     finally:
         counter.close()
@@ -104,7 +119,7 @@ def test_real_time_mode_stops_cleanly_on_ctrl_c_with_every_message_acknowledged(
         assert proc.returncode == 0, err
         summary = _summary(out)
         assert out.startswith("sim interrupted")
-        wait_until(lambda: counter.count() >= int(summary["messages"]), 10, what="every acknowledged message")
+        counter.drain()
         assert counter.count() == int(summary["messages"])
         # Real time: the timestamps are the wall clock's.
         last = json.loads(counter.payloads[-1])["ts"]
@@ -164,7 +179,8 @@ def test_the_broker_url_comes_from_the_environment_and_future_timestamps_are_war
         assert "warning: timestamps run up to 70 min ahead" in run.stderr
         sent = int(_summary(run.stdout)["messages"])
         assert sent == 20
-        wait_until(lambda: counter.count() >= sent, 10, what="the messages")
+        counter.drain()
+        assert counter.count() == sent
         assert min(json.loads(p)["ts"] for p in counter.payloads) >= start
     finally:
         counter.close()
