@@ -121,7 +121,7 @@ class Agent:
         return {s.name: s.fault for s in self.sensors if s.fault}
 
     def _status(self, state: str) -> bytes:
-        extra: dict[str, Any] = {"boot": getattr(self, "boot", "")}
+        extra: dict[str, Any] = {"boot": self.boot}
         if state == "online":
             extra.update(
                 uptime_s=int(time.monotonic() - self.started),
@@ -204,8 +204,14 @@ class Agent:
                 groups.setdefault(slot * interval_ms, []).append(s)
         for slot_ms in sorted(groups):
             self._take_reading(slot_ms, groups[slot_ms], sane)
-        if self.faults() != faults_before:
+        faults = self.faults()
+        if faults != faults_before:
             self._status_wanted.set()
+            for name in faults.keys() | faults_before.keys():
+                if name not in faults:
+                    event(log, "sensor_recovered", sensor=name)
+                elif faults[name] != faults_before.get(name):
+                    event(log, "sensor_fault", logging.WARNING, sensor=name, fault=faults[name])
         now_ms = self.clock.wall_ms() if sane else self.clock.mono_ns() // 1_000_000
         next_ms = min(
             ((s.last_slot or 0) + 1) * int(s.config.interval_s * 1000) for s in self.sensors

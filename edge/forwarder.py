@@ -100,8 +100,8 @@ class Forwarder:
         payload = encode_reading(readings[0]) if len(readings) == 1 else encode_batch(readings)
         info = self.link.publish(self.link.telemetry_topic, payload)
         if info.rc != 0:
-            # Not connected after all (paho queues it anyway); the reconnect rewinds and resends.
-            self.connected = False
+            # Disconnected under our feet (the disconnect event follows) or paho's queue is full:
+            # try again later from the same cursor; a copy paho kept anyway is a harmless repeat.
             return False
         self.inflight[info.mid] = (rows[0].id, rows[-1].id)
         self.sent.append((rows[0].id, rows[-1].id, self._mono()))

@@ -62,6 +62,7 @@ class Ingest:
         self.site, self.node = site, node
         self.acking = acking
         self.received: list[tuple[str, int]] = []
+        self.quantities: set[str] = set()
         self.statuses: list[dict[str, Any]] = []
         self._contiguous: dict[str, int] = {}
         self._seen: dict[str, set[int]] = {}
@@ -86,6 +87,7 @@ class Ingest:
         with self._lock:
             for r in decoded.readings:
                 self.received.append((r.boot, r.seq))
+                self.quantities.update(r.m)
                 seen = self._seen.setdefault(r.boot, set())
                 seen.add(r.seq)
             for boot, seen in self._seen.items():
