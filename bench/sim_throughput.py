@@ -3,8 +3,8 @@
     .venv/bin/python bench/sim_throughput.py [--nodes 100] [--hours 6]
 
 1. generation alone: `Farm.messages()` (models + faults + JSON encoding), messages/s;
-2. baseline: the same pre-built payloads published by a bare paho client at QoS 1 to a private
-   Mosquitto, waiting for every PUBACK (the publishing ceiling of Python + paho here);
+2. baseline: the same pre-built payloads published at QoS 1 through the publisher's MQTT link to a
+   private Mosquitto, waiting for every PUBACK (the publishing ceiling of Python + paho here);
 3. `simulators.publisher.publish_farm` flat out (what `ruongso sim --speed max` does), messages/s,
    and its ratio to the baseline.
 Figures are noisy on a shared 2-core machine; the ratios are what count.
@@ -22,9 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ruongso.local_services import Mosquitto
-from ruongso.mqtt import connect_and_wait, make_client, parse_mqtt_url
+from ruongso.mqtt import parse_mqtt_url
 from simulators.farm import Farm, FarmConfig
-from simulators.publisher import publish_farm
+from simulators.publisher import _Link, publish_farm
 
 START = 1_751_302_800_000
 
@@ -37,24 +37,17 @@ def _config(nodes: int, hours: float) -> FarmConfig:
 
 
 def _bare_publish(url: str, messages: list[tuple[str, bytes]]) -> float:
-    """Pre-built payloads, paho's network loop driven from this thread (its fastest mode here)."""
-    target = parse_mqtt_url(url)
-    client = make_client(target, "bench-bare", v5=False)
-    client.max_inflight_messages_set(1000)
-    client.max_queued_messages_set(0)
-    acked = [0]
-    client.on_publish = lambda *a: acked.__setitem__(0, acked[0] + 1)
-    connect_and_wait(client, target)
-    client.loop_stop()
+    """Pre-built payloads through the publisher's own MQTT link: publishing without generating."""
+    link = _Link(parse_mqtt_url(url))
+    link.connect()
     t0 = time.perf_counter()
     for i, (topic, payload) in enumerate(messages):
-        client.publish(topic, payload, qos=1)
+        link.publish(topic, payload)
         if i % 64 == 0:
-            client.loop(0)
-    while acked[0] < len(messages):
-        client.loop(0.05)
+            link.pump()
+    assert link.wait_acked(len(messages), 60)
     dt = time.perf_counter() - t0
-    client.disconnect()
+    link.close()
     return dt
 
 
@@ -72,7 +65,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp, Mosquitto(Path(tmp)) as broker:
         bare = len(messages) / _bare_publish(broker.url, messages)
-        print(f"baseline bare paho QoS 1 publish of pre-built payloads: {bare:,.0f} msg/s")
+        print(f"baseline, pre-built payloads through the same MQTT link (QoS 1, all PUBACKs): {bare:,.0f} msg/s")
         result = publish_farm(Farm(cfg), parse_mqtt_url(broker.url), speed=math.inf)
         assert result.acked == result.messages == len(messages)
         sim = result.messages / result.seconds

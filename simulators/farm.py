@@ -26,7 +26,7 @@ from contract.topics import telemetry
 from contract.wire import MAX_BATCH_ITEMS, TS_FLOOR_MS, Reading, encode_batch, encode_reading
 from ruongso.profiles import measured_quantities, profile_ids
 from simulators.faults import NodeFaults, parse_kinds
-from simulators.models.node import NodeModel
+from simulators.models.node import NodeModel, SiteClimate
 from simulators.models.seeds import derive_seed
 from simulators.models.weather import RegionWeather
 from simulators.sites import SiteSpec, layout
@@ -131,6 +131,7 @@ class Farm:
         nodes: list[_Node] = []
         for site in self.sites:
             qs = self._quantities[site.profile]
+            sky = SiteClimate.for_site(region, site.seed)
             for i, spec in enumerate(site.nodes):
                 sibling = site.nodes[(i + 1) % len(site.nodes)].slug if len(site.nodes) > 1 else f"{spec.slug}-x"
                 nodes.append(
@@ -140,7 +141,7 @@ class Farm:
                         spec.boot,
                         str(telemetry(site.slug, spec.slug)),
                         derive_seed(spec.seed, "phase") % cfg.interval_ms,
-                        NodeModel(site.profile, spec.seed, region=region, site_seed=site.seed, quantities=qs),
+                        NodeModel(site.profile, spec.seed, site=sky, quantities=qs),
                         NodeFaults(
                             site.slug,
                             spec.slug,

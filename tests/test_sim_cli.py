@@ -184,3 +184,29 @@ def test_the_broker_url_comes_from_the_environment_and_future_timestamps_are_war
         assert min(json.loads(p)["ts"] for p in counter.payloads) >= start
     finally:
         counter.close()
+
+
+def test_a_broker_crash_mid_run_is_survived_and_every_message_still_acknowledged(
+    ruongso_cmd: list[str], own_broker: Mosquitto
+) -> None:
+    counter = Counter(own_broker, "clitest4")
+    proc = subprocess.Popen(
+        [*ruongso_cmd, "sim", "--mqtt-url", own_broker.url, "--site-prefix", "clitest4", "--interval", "0.05",
+         "--duration", "4"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: counter.count() >= 5, 20, what="the first messages")
+        own_broker.kill()
+        own_broker.start()
+        out, err = proc.communicate(timeout=60)
+        # Exit 0 means every publish got its PUBACK, those queued while the broker was down included.
+        assert proc.returncode == 0, err
+        assert "sim reconnecting" in err
+        summary = _summary(out)
+        assert summary["reading_sets"] == summary["messages"] == str(2 * 80)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        counter.close()

@@ -72,9 +72,15 @@ class SiteClimate:
         rng = random.Random(derive_seed(site_seed, "microclimate"))
         return cls(region, rng.gauss(0, 0.3), rng.uniform(0.8, 1.2), rng.uniform(0.7, 1.3))
 
+    _source: Weather | None = field(default=None, init=False, repr=False)
+    _adjusted: Weather | None = field(default=None, init=False, repr=False)
+
     def sample(self, ts_ms: float) -> Weather:
         w = self.region.sample(ts_ms)
-        return Weather(
+        if w is self._source and self._adjusted is not None:
+            return self._adjusted
+        self._source = w
+        self._adjusted = Weather(
             air_temp=w.air_temp + self.temp_offset,
             dewpoint=w.dewpoint + self.temp_offset,
             humidity=w.humidity,
@@ -85,6 +91,7 @@ class SiteClimate:
             wind=w.wind * self.wind_factor,
             daily_mean=w.daily_mean + self.temp_offset,
         )
+        return self._adjusted
 
     def rain_between(self, t0_ms: float, t1_ms: float) -> float:
         return self.region.rain_between(t0_ms, t1_ms) * self.rain_factor
@@ -110,6 +117,7 @@ class NodeModel:
         *,
         region: RegionWeather | None = None,
         site_seed: int | None = None,
+        site: SiteClimate | None = None,
         quantities: list[str] | None = None,
     ) -> None:
         if quantities is None:
@@ -118,10 +126,15 @@ class NodeModel:
             quantities = measured_quantities(profile_id)
         self.profile = profile_id
         self.quantities = list(quantities)
+        # (quantity, noise, decimals, low clip, high clip) in the order the node reports them.
+        self._sensors = [(q, *SENSOR[q]) for q in self.quantities]
         self.rng = random.Random(seed)
         self.noise = Noise(self.rng)
-        region = region or RegionWeather(derive_seed(seed, "region"))
-        self.site = SiteClimate.for_site(region, seed if site_seed is None else site_seed)
+        if site is None:
+            region = region or RegionWeather(derive_seed(seed, "region"))
+            site = SiteClimate.for_site(region, seed if site_seed is None else site_seed)
+        # Nodes of one site may share one SiteClimate (and its per-minute weather).
+        self.site = site
         self.events: list[tuple[str, int, int]] = []
         self._last_ts: float | None = None
         self._rain_acc = 0.0
@@ -168,7 +181,11 @@ class NodeModel:
         day = climate.ict_days(ts_ms)
         hour = (day - math.floor(day)) * 24
         true = self._physics(ts_ms, day, hour, dt_h, w, rain_mm)
-        values = {q: self._read(q, true[q]) for q in self.quantities if q in true}
+        values: dict[str, float] = {}
+        normal = self.noise.normal
+        for q, noise, decimals, lo, hi in self._sensors:
+            v = true[q] + normal(noise) if noise else true[q]
+            values[q] = round(hi if v > hi else lo if v < lo else v, decimals)
         return Sample(values, round(self.battery.step(dt_h, w), 3), self.radio.rssi(day * 24, w))
 
     def value(self, quantity: str, ts_ms: int) -> float:
@@ -197,7 +214,7 @@ class NodeModel:
             out["air_temp"], out["air_humidity"] = net_house_air(w)
             out["co2"] = net_house_co2(w, p.extra["co2_base"])
             rain_mm = 0.0
-        out["light"] = w.lux * (NET_HOUSE_LIGHT if self.profile == "net_house" else 1.0)
+        out["light"] = w.lux * (NET_HOUSE_LIGHT if self.profile == "net_house" else 1.0) * (1 + self.noise.normal(0.01))
         out["wind_speed"] = max(0.0, w.wind * (1 + self.noise.normal(0.25)))
         out["rain"] = self._tip(rain_mm)
         if p.soil is not None and p.chem is not None and p.soil_temp is not None:
@@ -227,11 +244,3 @@ class NodeModel:
         tips = min(_RAIN_MAX_TIPS, int(self._rain_acc / RAIN_TIP_MM))
         self._rain_acc -= tips * RAIN_TIP_MM
         return tips * RAIN_TIP_MM
-
-    def _read(self, quantity: str, true_value: float) -> float:
-        noise, decimals, lo, hi = SENSOR[quantity]
-        v = true_value + (self.noise.normal(noise) if noise else 0.0)
-        if quantity == "light":
-            v *= 1 + self.noise.normal(0.01)
-        v = round(min(hi, max(lo, v)), decimals)
-        return float(v)

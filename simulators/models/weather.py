@@ -28,6 +28,9 @@ from simulators.models.seeds import derive_seed
 
 CLEAR_SKY_LUX = 115_000.0
 _TMAX_HOUR = 14.0
+# Weather changes slowly: one value per minute, shared by every node of the region, is plenty and
+# saves recomputing the sky for each of hundreds of nodes in a tick.
+RESOLUTION_MS = 60_000
 # Rain intensity ramps up and down over this many hours, so a shower cools the air over minutes, not
 # in one step (a one-step drop would look like a sensor spike).
 _RAMP_H = 0.2
@@ -85,6 +88,10 @@ class RegionWeather:
             (p, a, rng.uniform(0, 2 * math.pi)) for p, a in ((3.3, 0.7), (7.1, 1.1), (15.7, 1.0), (37.0, 0.7))
         ]
         self._days: dict[int, DayWeather] = {}
+        self._sample_key = -1
+        self._sample: Weather | None = None
+        self._rain_key = -1
+        self._rain = 0.0
 
     # --- per day ---------------------------------------------------------------------------------
 
@@ -146,6 +153,13 @@ class RegionWeather:
         i = math.floor(day)
         return sum(e.rate_at(day) for d in (i - 1, i) for e in self.day(d).rain)
 
+    def _rain_rate_ms(self, ts_ms: float) -> float:
+        key = int(ts_ms // RESOLUTION_MS)
+        if key != self._rain_key:
+            self._rain_key = key
+            self._rain = self.rain_rate(climate.ict_days((key + 0.5) * RESOLUTION_MS))
+        return self._rain
+
     def rain_between(self, t0_ms: float, t1_ms: float) -> float:
         """Rain depth (mm) that fell in (t0, t1], integrated in steps of at most 5 minutes."""
         if t1_ms <= t0_ms:
@@ -155,7 +169,7 @@ class RegionWeather:
         total = 0.0
         for k in range(steps):
             mid = t0_ms + (k + 0.5) * dt
-            total += self.rain_rate(climate.ict_days(mid)) * dt / 3_600_000
+            total += self._rain_rate_ms(mid) * dt / 3_600_000
         return total
 
     def _base_temp(self, day: float) -> tuple[float, DayWeather]:
@@ -177,6 +191,14 @@ class RegionWeather:
         return nxt.tmin + (today.tmax - nxt.tmin) * (1 + math.cos(math.pi * x**0.75)) / 2, today
 
     def sample(self, ts_ms: float) -> Weather:
+        """The weather of the minute `ts_ms` falls in (every node of the region shares it)."""
+        key = int(ts_ms // RESOLUTION_MS)
+        if key != self._sample_key or self._sample is None:
+            self._sample_key = key
+            self._sample = self._sample_at((key + 0.5) * RESOLUTION_MS)
+        return self._sample
+
+    def _sample_at(self, ts_ms: float) -> Weather:
         day = climate.ict_days(ts_ms)
         i = math.floor(day)
         h = (day - i) * 24.0
