@@ -37,8 +37,10 @@ def create_app(settings: ApiSettings, influx: InfluxClient | None = None) -> Fas
     )
     metrics = ApiMetrics()
     reader = CachedReader(client, QueryCache(settings.query_cache_s))
-    ctx = AppContext(settings, client, reader, ControlPublisher(settings.mqtt_url, settings.mqtt_ca_file), metrics)
-    metrics.watch_cache(reader.cache)
+    publisher = ControlPublisher(settings.mqtt_url, settings.mqtt_ca_file)
+    ctx = AppContext(settings, client, reader, QueryCache(settings.query_cache_s), publisher, metrics)
+    metrics.watch_cache("influxql", reader.cache)
+    metrics.watch_cache("response", ctx.responses)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

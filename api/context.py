@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from api.metrics import ApiMetrics
 from api.publisher import ControlPublisher
-from api.query_cache import CachedReader
+from api.query_cache import CachedReader, QueryCache
 from api.settings import ApiSettings
 from ruongso.influx import InfluxClient
 
@@ -16,5 +16,7 @@ class AppContext:
     settings: ApiSettings
     influx: InfluxClient
     reader: CachedReader
+    # Finished JSON bodies of read endpoints, keyed by the request URL (authorisation is checked first).
+    responses: QueryCache[bytes]
     publisher: ControlPublisher
     metrics: ApiMetrics

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -29,9 +29,12 @@ class ApiMetrics:
             "ruongso_api_alert_control_published", "alert-control messages, by outcome", ["outcome"],
             registry=self.registry,
         )
+        self._cache_hits = Gauge("ruongso_api_cache_hits", "Answers served from a cache", ["cache"],
+                                 registry=self.registry)
+        self._cache_misses = Gauge("ruongso_api_cache_misses", "Answers computed (cache misses)", ["cache"],
+                                   registry=self.registry)
 
-    def watch_cache(self, cache: QueryCache) -> None:
-        hits = Gauge("ruongso_api_query_cache_hits", "InfluxQL answers served from the cache", registry=self.registry)
-        misses = Gauge("ruongso_api_query_cache_misses", "InfluxQL queries sent to InfluxDB", registry=self.registry)
-        hits.set_function(lambda: cache.hits)
-        misses.set_function(lambda: cache.misses)
+    def watch_cache(self, name: str, cache: QueryCache[Any]) -> None:
+        """Export a cache's counters (`influxql`: InfluxDB answers; `response`: finished JSON bodies)."""
+        self._cache_hits.labels(name).set_function(lambda: cache.hits)
+        self._cache_misses.labels(name).set_function(lambda: cache.misses)

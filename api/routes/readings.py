@@ -5,14 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from api import windows
+from api.context import AppContext
 from api.deps import ContextDep, CurrentToken, ReaderDep, RegistryDep, VisibleSite, require
 from api.queries import readings as rq
 from api.schemas.common import ERRORS
@@ -50,10 +53,28 @@ def _chosen(conn: sqlite3.Connection, site: str, quantities: list[Quantity] | No
     return [q.value for q in quantities] if quantities else site_quantities(conn, site)
 
 
+async def cached_json(ctx: AppContext, request: Request, build: Callable[[], BaseModel]) -> Response:
+    """The endpoint's JSON, built once per cache window for identical URLs (readings change every minute;
+    fifty dashboards on one site then cost one query and one serialisation). A hit is answered on the
+    event loop; a miss queries InfluxDB in the thread pool."""
+    key = str(request.url)
+    body = ctx.responses.peek(key)
+    if body is None:
+        body = await run_in_threadpool(ctx.responses.get, key, lambda: build().model_dump_json().encode())
+    return Response(body, media_type="application/json")
+
+
 @router.get("/sites/{site}/readings/latest", response_model=LatestOut, summary="Latest value per node and quantity")
-def latest(
-    site: VisibleSite, conn: RegistryDep, influx: ReaderDep, ctx: ContextDep,
+async def latest(
+    site: VisibleSite, conn: RegistryDep, influx: ReaderDep, ctx: ContextDep, request: Request,
     quantity: Quantities = None, node: NodeQuery = None,
+) -> Response:
+    return await cached_json(ctx, request, lambda: _latest(site, conn, influx, ctx, quantity, node))
+
+
+def _latest(
+    site: str, conn: sqlite3.Connection, influx: ReaderDep, ctx: AppContext, quantity: list[Quantity] | None,
+    node: str | None,
 ) -> LatestOut:
     names = _chosen(conn, site, quantity)
     if not quantity:
@@ -72,7 +93,7 @@ def latest(
 
 
 def _range(
-    conn: sqlite3.Connection, influx: ReaderDep, ctx: ContextDep, site: str, quantity: list[Quantity] | None,
+    conn: sqlite3.Connection, influx: ReaderDep, ctx: AppContext, site: str, quantity: list[Quantity] | None,
     agg: list[Aggregate] | None, start: datetime | None, end: datetime | None, every: str | None, node: str | None,
 ) -> tuple[int, int, int, list[str], list[rq.Series]]:
     names = _chosen(conn, site, quantity)
@@ -87,17 +108,21 @@ def _range(
 
 
 @router.get("/sites/{site}/readings", response_model=RangeOut, summary="Aggregated readings over a time range")
-def readings_range(
-    site: VisibleSite, conn: RegistryDep, influx: ReaderDep, ctx: ContextDep,
+async def readings_range(
+    site: VisibleSite, conn: RegistryDep, influx: ReaderDep, ctx: ContextDep, request: Request,
     quantity: Quantities = None, agg: Aggregates = None, start: Start = None, end: End = None,
     every: Every = None, node: NodeQuery = None,
-) -> RangeOut:
-    start_ms, end_ms, every_s, _, series = _range(conn, influx, ctx, site, quantity, agg, start, end, every, node)
-    return RangeOut(
-        site=site, start=start_ms, end=end_ms, every_s=every_s,
-        series=[RangeSeries(node=s.key, quantity=s.quantity, unit=QUANTITIES[s.quantity].unit, t=s.t, **s.values)
-                for s in series],
-    )
+) -> Response:
+    def build() -> RangeOut:
+        start_ms, end_ms, every_s, _, series = _range(conn, influx, ctx, site, quantity, agg, start, end, every,
+                                                      node)
+        return RangeOut(
+            site=site, start=start_ms, end=end_ms, every_s=every_s,
+            series=[RangeSeries(node=s.key, quantity=s.quantity, unit=QUANTITIES[s.quantity].unit, t=s.t,
+                                **s.values) for s in series],
+        )
+
+    return await cached_json(ctx, request, build)
 
 
 def _csv_rows(aggs: list[str], series: list[rq.Series]) -> Iterator[str]:

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from api.query_cache import QueryCache
 from ruongso.influx import InfluxClient, Series
 from tests.api.conftest import NOW_MS, Seeded, write_readings
+from tests.waiting import wait_until
 
 
 def test_concurrent_misses_of_one_query_run_it_once() -> None:
@@ -42,12 +43,36 @@ def test_a_zero_second_cache_always_asks() -> None:
     assert len(calls) == 3
 
 
-def test_repeated_latest_requests_hit_influxdb_once(client: TestClient, seeded: Seeded, influx: InfluxClient) -> None:
+def test_repeated_latest_requests_are_answered_once(client: TestClient, seeded: Seeded, influx: InfluxClient) -> None:
     write_readings(influx, "farm-a", "n01", {"air_temp": 20.0}, NOW_MS - 60_000, 1)
     first = client.get("/sites/farm-a/readings/latest", headers=seeded.auth("officer")).json()
     second = client.get("/sites/farm-a/readings/latest", headers=seeded.auth("farmer_a")).json()
     assert first == second
     text = client.get("/metrics").text
-    assert "ruongso_api_query_cache_misses 1.0" in text and "ruongso_api_query_cache_hits 1.0" in text
+    assert 'ruongso_api_cache_misses{cache="influxql"} 1.0' in text
+    assert 'ruongso_api_cache_misses{cache="response"} 1.0' in text
+    assert 'ruongso_api_cache_hits{cache="response"} 1.0' in text
     # Authorisation is checked before the cache: the cached answer does not leak to another farmer.
     assert client.get("/sites/farm-a/readings/latest", headers=seeded.auth("farmer_b")).status_code == 403
+
+
+def test_a_stale_answer_is_served_while_one_caller_refreshes_it() -> None:
+    cache: QueryCache[str] = QueryCache(ttl_s=0.05, stale_factor=1000)
+    assert cache.get("q", lambda: "old") == "old"
+    wait_until(lambda: cache.peek("q") is None, 5, what="the answer to go stale")
+    refreshing = threading.Event()
+    release = threading.Event()
+    got: list[str] = []
+
+    def slow() -> str:
+        refreshing.set()
+        release.wait(10)
+        return "new"
+
+    refresher = threading.Thread(target=lambda: got.append(cache.get("q", slow)))
+    refresher.start()
+    assert refreshing.wait(5)
+    assert cache.get("q", lambda: "never computed") == "old"
+    release.set()
+    refresher.join(10)
+    assert got == ["new"] and cache.get("q", lambda: "never computed") == "new"
