@@ -171,6 +171,7 @@ def _run(*, mqtt_url: str, config: dict[str, Any], speed: float, truth: Path | N
     from ruongso.mqtt import MqttUrlError, parse_mqtt_url
     from simulators.farm import Farm, FarmConfig
     from simulators.publisher import PublishError, publish_farm
+    from simulators.truth import TruthFile
 
     try:
         target = parse_mqtt_url(mqtt_url)
@@ -186,24 +187,26 @@ def _run(*, mqtt_url: str, config: dict[str, Any], speed: float, truth: Path | N
             manifest.write_text(json.dumps(farm.manifest(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     except OSError as exc:
         _fail(f"cannot write --manifest {manifest}: {exc.strerror}")
+    truth_file: TruthFile | None = None
     try:
         if truth is not None:
-            truth.write_text("", encoding="utf-8")  # fail now, not after the whole run
+            truth_file = TruthFile(truth)  # opened now: fail before the run, not after it
+            farm.on_truth = truth_file.write
     except OSError as exc:
         _fail(f"cannot write --truth {truth}: {exc.strerror}")
     previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     try:
         result = publish_farm(farm, target, speed=speed)
     except (ConnectionError, PublishError) as exc:
-        _write_truth(farm, truth)
+        _finish_truth(farm, truth_file)
         _fail(str(exc), EXIT_RUNTIME)
     except KeyboardInterrupt:
         # A second Ctrl-C while waiting for the broker's acknowledgements: stop without them.
-        _write_truth(farm, truth)
+        _finish_truth(farm, truth_file)
         _fail("interrupted before every message was acknowledged", 130)
     finally:
         signal.signal(signal.SIGTERM, previous)
-    _write_truth(farm, truth)
+    _finish_truth(farm, truth_file)
     faults = ",".join(f"{k}:{v}" for k, v in sorted(result.faults.items())) or "none"
     nodes = sum(len(s.nodes) for s in farm.sites)
     rate = result.messages / result.seconds if result.seconds > 0 else 0.0
@@ -215,14 +218,11 @@ def _run(*, mqtt_url: str, config: dict[str, Any], speed: float, truth: Path | N
     sys.stdout.flush()
 
 
-def _write_truth(farm: Any, path: Path | None) -> None:
-    if path is None:
+def _finish_truth(farm: Any, truth_file: Any) -> None:
+    if truth_file is None:
         return
     farm.close()
-    records = sorted(farm.truth, key=lambda r: (r.start, r.node, r.kind))
     try:
-        with path.open("w", encoding="utf-8") as out:
-            for r in records:
-                out.write(r.to_json() + "\n")
+        truth_file.finish(farm.truth)
     except OSError as exc:
-        _fail(f"cannot write --truth {path}: {exc.strerror}", EXIT_RUNTIME)
+        _fail(f"cannot write --truth {truth_file.path}: {exc.strerror}", EXIT_RUNTIME)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -160,6 +160,8 @@ class Farm:
         self.events: list[tuple[str, str, str, int, int]] = []
         self.stats: Counter[str] = Counter()
         self.fault_counts: Counter[str] = Counter()
+        # Called with each truth record as it is recorded (the CLI streams them to --truth).
+        self.on_truth: Callable[[TruthRecord], None] | None = None
         self._closed = False
 
     def manifest(self) -> dict[str, Any]:
@@ -278,5 +280,7 @@ class Farm:
         if node.faults.truth:
             for r in node.faults.truth:
                 self.fault_counts[r.kind] += 1
+                if self.on_truth is not None:
+                    self.on_truth(r)
             self.truth.extend(node.faults.truth)
             node.faults.truth.clear()

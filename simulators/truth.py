@@ -12,10 +12,12 @@ contract.wire.Reason ingest must give when it refuses the fault (absent when ing
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,3 +62,37 @@ class TruthRecord:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+class TruthFile:
+    """The `--truth` file: each record appended as the fault is recorded, so a live run's file grows as it
+    goes; `finish` rewrites it sorted by start. A write error is kept and raised by `finish`, never out of
+    the message stream."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._out: TextIO | None = path.open("w", encoding="utf-8")
+        self._error: OSError | None = None
+
+    def write(self, record: TruthRecord) -> None:
+        if self._out is None:
+            return
+        try:
+            self._out.write(record.to_json() + "\n")
+            self._out.flush()
+        except OSError as exc:
+            self._error = exc
+            self._close()
+
+    def finish(self, records: list[TruthRecord]) -> None:
+        self._close()
+        if self._error is not None:
+            raise self._error
+        ordered = sorted(records, key=lambda r: (r.start, r.node, r.kind))
+        self.path.write_text("".join(r.to_json() + "\n" for r in ordered), encoding="utf-8")
+
+    def _close(self) -> None:
+        if self._out is not None:
+            with contextlib.suppress(OSError):
+                self._out.close()
+            self._out = None

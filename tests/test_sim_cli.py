@@ -104,16 +104,21 @@ def test_a_fast_run_publishes_exactly_the_messages_it_reports(
     assert len(manifest["sites"]) == 7 and manifest["sites"][3]["name_vi"] == "Ao cá 1"
 
 
-def test_real_time_mode_stops_cleanly_on_ctrl_c_with_every_message_acknowledged(
-    ruongso_cmd: list[str], broker: Mosquitto
+def test_real_time_mode_streams_its_truth_and_stops_cleanly_on_ctrl_c_with_every_message_acknowledged(
+    ruongso_cmd: list[str], broker: Mosquitto, tmp_path: Path
 ) -> None:
     counter = Counter(broker, "clitest2")
+    truth = tmp_path / "truth.jsonl"
     proc = subprocess.Popen(
-        [*ruongso_cmd, "sim", "--mqtt-url", broker.url, "--site-prefix", "clitest2", "--interval", "0.1"],
+        [*ruongso_cmd, "sim", "--mqtt-url", broker.url, "--site-prefix", "clitest2", "--interval", "0.1",
+         "--faults", "spike,nan,duplicate", "--fault-rate", "0.2", "--truth", str(truth)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         wait_until(lambda: counter.count() >= 10, 20, what="real-time messages")
+        # The truth file grows while the run goes on, for live views and crashed runs.
+        wait_until(lambda: truth.exists() and len(truth.read_text().splitlines()) >= 3, 20, what="live truth")
+        assert proc.poll() is None
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)
         assert proc.returncode == 0, err
@@ -124,6 +129,11 @@ def test_real_time_mode_stops_cleanly_on_ctrl_c_with_every_message_acknowledged(
         # Real time: the timestamps are the wall clock's.
         last = json.loads(counter.payloads[-1])["ts"]
         assert abs(last - time.time() * 1000) < 10_000
+        records = [json.loads(line) for line in truth.read_text().splitlines()]
+        assert [r["start"] for r in records] == sorted(r["start"] for r in records)
+        assert {r["kind"] for r in records} <= {"spike", "nan", "duplicate"}
+        reported = dict(kv.split(":") for kv in summary["faults"].split(","))
+        assert sum(map(int, reported.values())) == len(records)
     finally:
         if proc.poll() is None:
             proc.kill()
