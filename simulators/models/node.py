@@ -97,6 +97,27 @@ class SiteClimate:
         return self.region.rain_between(t0_ms, t1_ms) * self.rain_factor
 
 
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """A cropped field's soil: FAO-56 depletion fraction p, irrigation, ET scale, EC and pH ranges, sun on soil."""
+
+    p: float
+    irrigated_share: float  # share of such fields that are irrigated
+    et_factor: float
+    ec_range: tuple[float, float]
+    ph_range: tuple[float, float]
+    sun_on_soil: float  # °C the bare soil gains in full sun
+
+
+_FIELDS = {
+    # p 0.45 cabbage/beans, 0.40 tomato, 0.50 citrus as the lychee proxy (docs/agronomy.md §3.3, §7);
+    # pH ranges inside each profile's optimum; the rest UNSOURCED ESTIMATES.
+    "vegetable_open": _Field(0.45, 1.0, 1.0, (0.3, 1.2), (5.6, 6.8), 3.0),
+    "net_house": _Field(0.40, 1.0, 0.8, (0.8, 2.0), (5.8, 6.8), 1.0),  # fertigated, shaded
+    "lychee_orchard": _Field(0.50, 0.5, 0.9, (0.2, 0.8), (5.2, 6.3), 1.0),  # canopy shade; half irrigate
+}
+
+
 @dataclass(slots=True)
 class _Parts:
     soil: SoilWater | None = None
@@ -106,7 +127,8 @@ class _Parts:
     pond: Pond | None = None
     paddy: Paddy | None = None
     barn: Barn | None = None
-    extra: dict[str, float] = field(default_factory=dict)
+    sun_on_soil: float = 0.0
+    co2_base: float = 420.0
 
 
 class NodeModel:
@@ -146,16 +168,13 @@ class NodeModel:
         rng = random.Random(self.rng.getrandbits(64))
         p = _Parts()
         indoor = profile_id in ("pig_barn", "poultry_barn")
-        if profile_id in ("vegetable_open", "net_house", "lychee_orchard"):
-            cfg = {
-                "vegetable_open": (0.45, True, 1.0, (0.3, 1.2), (5.6, 6.8), 3.0),
-                "net_house": (0.40, True, 0.8, (0.8, 2.0), (5.8, 6.8), 1.0),
-                "lychee_orchard": (0.50, rng.random() < 0.5, 0.9, (0.2, 0.8), (5.2, 6.3), 1.0),
-            }[profile_id]
-            p.soil = SoilWater(rng, p=cfg[0], irrigated=cfg[1], et_factor=cfg[2])
-            p.chem = SoilChemistry(rng, cfg[3], cfg[4])
+        soil = _FIELDS.get(profile_id)
+        if soil is not None:
+            irrigated = rng.random() < soil.irrigated_share
+            p.soil = SoilWater(rng, p=soil.p, irrigated=irrigated, et_factor=soil.et_factor)
+            p.chem = SoilChemistry(rng, soil.ec_range, soil.ph_range)
             p.soil_temp = LaggedTemperature(6.0)
-            p.extra["soil_sun"] = cfg[5]
+            p.sun_on_soil = soil.sun_on_soil
         if profile_id == "rice_paddy":
             p.paddy = Paddy(rng)
             p.chem = SoilChemistry(rng, (0.3, 0.9), (6.2, 7.0))
@@ -166,7 +185,7 @@ class NodeModel:
             p.barn = Barn(profile_id, rng)
         if "leaf_wetness" in self.quantities:
             p.leaf = LeafWetness()
-        p.extra["co2_base"] = rng.uniform(410.0, 440.0)
+        p.co2_base = rng.uniform(410.0, 440.0)
         self.parts = p
         self.battery = Battery(rng, mains=indoor, shade=NET_HOUSE_LIGHT if profile_id == "net_house" else 1.0)
         self.radio = Radio(rng)
@@ -212,7 +231,7 @@ class NodeModel:
         out: dict[str, float] = {"air_temp": w.air_temp, "air_humidity": w.humidity}
         if self.profile == "net_house":
             out["air_temp"], out["air_humidity"] = net_house_air(w)
-            out["co2"] = net_house_co2(w, p.extra["co2_base"])
+            out["co2"] = net_house_co2(w, p.co2_base)
             rain_mm = 0.0
         out["light"] = w.lux * (NET_HOUSE_LIGHT if self.profile == "net_house" else 1.0) * (1 + self.noise.normal(0.01))
         out["wind_speed"] = max(0.0, w.wind * (1 + self.noise.normal(0.25)))
@@ -220,8 +239,7 @@ class NodeModel:
         if p.soil is not None and p.chem is not None and p.soil_temp is not None:
             theta = p.soil.step(dt_h, hour, w, rain_mm)
             out["soil_moisture"] = theta
-            sun = p.extra["soil_sun"]
-            out["soil_temp"] = p.soil_temp.step(dt_h, out["air_temp"] + sun * w.solar, w.daily_mean + 1.0)
+            out["soil_temp"] = p.soil_temp.step(dt_h, out["air_temp"] + p.sun_on_soil * w.solar, w.daily_mean + 1.0)
             out["soil_ec"] = p.chem.ec(theta)
             out["soil_ph"] = p.chem.ph(day)
         if p.paddy is not None and p.chem is not None and p.soil_temp is not None:
