@@ -37,6 +37,9 @@ MESSAGE_KINDS: Final = frozenset({"duplicate", "out_of_order", "malformed_json",
 # Sensors on a DS18B20 (1-Wire) probe, whose power-on register value 85.000 °C passes the CRC.
 DS18B20_QUANTITIES: Final = ("water_temp", "soil_temp")
 DS18B20_POWER_ON: Final = 85.0
+# Signals that sit still for hours by nature (no rain, dry or soaked leaves): a flatline or a slow drift
+# there would be a fault nobody could see, so stuck and drift leave them alone.
+EVENT_QUANTITIES: Final = frozenset({"rain", "leaf_wetness"})
 
 EXPECTED_REASON: Final = {
     "nan": Reason.NOT_FINITE,
@@ -131,9 +134,10 @@ class NodeFaults:
             return None
         kind = self.kinds[self.rng.randrange(len(self.kinds))]
         if kind in VALUE_KINDS:
-            free = [
-                q for q in (self.ds_quantities if kind == "ds18b20_85" else self.quantities) if q not in self.active
-            ]
+            candidates = self.ds_quantities if kind == "ds18b20_85" else self.quantities
+            if kind in ("stuck", "drift"):
+                candidates = [q for q in candidates if q not in EVENT_QUANTITIES]
+            free = [q for q in candidates if q not in self.active]
             if free:
                 q = free[self.rng.randrange(len(free))]
                 self.active[q] = self._new_value_fault(kind, q)

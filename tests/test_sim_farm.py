@@ -17,7 +17,7 @@ from contract.quantities import QUANTITIES
 from contract.topics import NodeTopic
 from contract.wire import Decoded, Reason, WireError, decode_telemetry, parse_json
 from simulators.farm import Farm, FarmConfig, Message
-from simulators.faults import FAULT_KINDS, SCALE, parse_kinds
+from simulators.faults import EVENT_QUANTITIES, FAULT_KINDS, SCALE, parse_kinds
 from simulators.labels import labelled_values
 
 START = 1_751_302_800_000  # 1 July 2025 00:00 ICT
@@ -109,6 +109,7 @@ def test_every_fault_kind_is_injected_and_recorded(faulty: tuple[Farm, list[Mess
     counts = Counter(r.kind for r in farm.truth)
     assert set(counts) == set(FAULT_KINDS), counts
     assert counts == farm.fault_counts
+    assert not [r for r in farm.truth if r.kind in ("stuck", "drift") and r.quantity in EVENT_QUANTITIES]
     for r in farm.truth:
         d = json.loads(r.to_json())
         assert {"site", "node", "quantity", "kind", "start", "end"} <= set(d) and d["start"] <= d["end"]
