@@ -90,7 +90,7 @@ def test_pond_oxygen_is_lowest_near_dawn_and_highest_in_the_afternoon(seed: int)
     assert sum(12 <= h <= 19 for h in highs) >= 0.8 * len(highs), highs
 
 
-def test_a_hot_season_brings_crash_nights_with_oxygen_near_zero_before_dawn() -> None:
+def test_a_hot_season_brings_crash_nights_with_oxygen_below_2_mg_l_before_dawn() -> None:
     crashes = []
     for seed in range(12):
         node = NodeModel("fish_pond", seed, region=RegionWeather(seed))
