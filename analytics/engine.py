@@ -28,7 +28,7 @@ from analytics.derived import (
     vpd,
 )
 from analytics.expr import compile_expr
-from analytics.faults import PeerDrift, SeriesFaults, is_sentinel
+from analytics.faults import DRIFT_QUANTITIES, NO_NEIGHBOUR_DRIFT_PROFILES, PeerDrift, SeriesFaults, is_sentinel
 from analytics.forecast import DoForecast, WetRun, _day_of_year
 from analytics.lifecycle import Key, Lifecycle, Silence, Transition
 from analytics.lines import derived_line
@@ -356,19 +356,20 @@ class Engine:
             if series is None:
                 series = ns.series[q] = Series()
             for t_, v_ in accepted:
+                if q == "dissolved_oxygen":
+                    ns.do_fc.add(t_, v_)
                 closed = series.add(t_, v_)
                 if closed is not None and q == "air_temp":
                     self._daily_derived(ns, closed, out)
                 if t_ == ts:
                     good[q] = v_
-        for q, v in good.items():
-            if q not in HEALTH_FIELDS:
-                self._neighbour_drift(ns, q, v, ts)
+        if profile not in NO_NEIGHBOUR_DRIFT_PROFILES:
+            for q, v in good.items():
+                if q in DRIFT_QUANTITIES:
+                    self._neighbour_drift(ns, q, v, ts)
         for q in set(values) | set(bad):
             if q not in HEALTH_FIELDS or q in bad:
                 self._fault_alerts(ns, q, ts, out)
-        if "dissolved_oxygen" in good:
-            ns.do_fc.add(ts, good["dissolved_oxygen"])
         if "leaf_wetness" in good or ("air_humidity" in good and "leaf_wetness" not in ns.series):
             wet = good["leaf_wetness"] >= 50.0 if "leaf_wetness" in good else good["air_humidity"] >= 90.0
             ns.wet.add(ts, wet, good.get("air_temp"))
@@ -392,7 +393,7 @@ class Engine:
         d = ns.drift.get(q)
         if d is None:
             d = ns.drift[q] = PeerDrift()
-        d.update(v, others)
+        d.update(v, others, ts)
 
     def _fault_alerts(self, ns: NodeState, q: str, ts: int, out: Output) -> None:
         f = ns.faults.get(q)

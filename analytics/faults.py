@@ -12,6 +12,7 @@ A reading that fails a check is kept out of the agronomic aggregates.
 
 from __future__ import annotations
 
+import math
 from typing import Final
 
 from analytics.detectors.seasonal import SeasonalRobust
@@ -34,9 +35,20 @@ STEP_LIMITS: Final[dict[str, tuple[float, float]]] = {
 }
 # Known bad codes that may pass a range check: DS18B20 power-on reset value (§9).
 SENTINELS: Final[dict[str, tuple[float, ...]]] = {"water_temp": (85.0,), "soil_temp": (85.0,), "air_temp": (85.0,)}
+# Quantities whose same-site neighbours should read alike: the weather and shared water. Not light, wind
+# or leaf wetness (they vary by spot), not soil and field water (irrigation and drainage differ by bed
+# and field), and nothing indoors (nodes of a barn site may sit in houses under different ventilation).
+DRIFT_QUANTITIES: Final = frozenset({
+    "air_temp", "air_humidity", "soil_temp", "water_temp", "dissolved_oxygen", "water_ph", "rain",
+})
+NO_NEIGHBOUR_DRIFT_PROFILES: Final = frozenset({"pig_barn", "poultry_barn"})
 LEARN_SAMPLES: Final = 288  # about a day at 5-min readings: long enough to see the normal flat runs
 SPIKE_HOLD_MS: Final = 1_800_000
-SPIKE_Z: Final = 8.0
+SPIKE_Z: Final = 5.0  # a spike: this far from the local median, in noise units, …
+SPIKE_RETURN: Final = 0.3  # … and the next reading back within this share of the jump;
+SPIKE_Z_EXACT: Final = 2.5  # or a flat line broken by one reading it returns to exactly (0, 0 → x → 0) …
+SPIKE_FLAT_STEPS: Final = 20  # … by a jump of at least this many resolution steps
+SPIKE_Z_BY_QUANTITY: Final[dict[str, float]] = {"wind_speed": 8.0}  # gusts are short by nature
 GOOD_TO_CLEAR: Final = 3
 
 
@@ -48,7 +60,9 @@ class SeriesFaults:
         self.detector = SeasonalRobust()
         self.n = 0
         self.prev: float | None = None
+        self.prev2: float | None = None
         self.prev_ts = 0
+        self.res = math.inf
         self.run = 1
         self.max_run = 1
         self.base = STUCK_SAMPLES.get(quantity, 12)
@@ -56,7 +70,9 @@ class SeriesFaults:
         self.implausible_ts = -1
         self.good_since_bad = GOOD_TO_CLEAR
         self.last_spike_ts = -1
-        self.candidate: tuple[int, float, float] | None = None  # ts, value, value before it
+        # ts, value, the value before it, its z, whether the two values before it were equal
+        self.candidate: tuple[int, float, float, float, bool] | None = None
+        self.spike_z = SPIKE_Z_BY_QUANTITY.get(quantity, SPIKE_Z)
 
     def implausible(self, ts: int) -> None:
         self.implausible_ts = ts
@@ -82,25 +98,30 @@ class SeriesFaults:
         if self.prev is not None and v == self.prev:
             self.run += 1
         else:
-            if self.n <= LEARN_SAMPLES:
+            if self.n <= LEARN_SAMPLES and self.prev not in NORMAL_FLAT.get(self.quantity, ()):
                 self.max_run = max(self.max_run, self.run)
             self.run = 1
         self.stuck = self.run >= self.stuck_limit() and v not in NORMAL_FLAT.get(self.quantity, ())
         # spike: decide on the held candidate now that the next reading is here
         if self.candidate is not None:
-            c_ts, c_v, before = self.candidate
+            c_ts, c_v, before, c_z, flat = self.candidate
             self.candidate = None
-            if abs(v - before) < 0.5 * abs(c_v - before):
+            back = abs(v - before) < SPIKE_RETURN * abs(c_v - before) and c_z >= self.spike_z
+            flat_broken = flat and v == before and abs(c_v - before) >= SPIKE_FLAT_STEPS * self.res
+            if back or flat_broken:
                 self.last_spike_ts = c_ts
                 self.prev = before  # the way back from a spike is not a jump
             else:
                 good.append((c_ts, c_v))
         self.detector.update(v, ts / 1000.0)
-        if self.prev is not None and self._jump(ts, v, self.detector.last_z_short):
-            self.candidate = (ts, v, self.prev)
+        z = self.detector.last_z_short
+        if self.prev is not None and self._jump(ts, v, z):
+            self.candidate = (ts, v, self.prev, math.inf if z < SPIKE_Z_EXACT else z, self.prev2 == self.prev)
         elif not self.stuck:
             good.append((ts, v))
-        self.prev, self.prev_ts = v, ts
+        if self.prev is not None and 0 < abs(v - self.prev) < self.res:
+            self.res = abs(v - self.prev)
+        self.prev2, self.prev, self.prev_ts = self.prev, v, ts
         return good
 
     def _jump(self, ts: int, v: float, z_short: float) -> bool:
@@ -114,7 +135,7 @@ class SeriesFaults:
             if step > allowed:
                 return True
         # Far from the local median in units of the stream's own noise (the streaming detector's z).
-        return z_short >= SPIKE_Z and step >= SPIKE_Z * self.detector.noise > 0
+        return z_short >= SPIKE_Z_EXACT and step >= SPIKE_Z_EXACT * self.detector.noise > 0
 
 
 def is_sentinel(quantity: str, v: float) -> bool:
@@ -122,30 +143,45 @@ def is_sentinel(quantity: str, v: float) -> bool:
 
 
 class NeighbourDrift:
-    """CUSUM of (value − site median) in units of its own learned noise; fires past `h`."""
+    """CUSUM of the difference from one peer, in units of that difference's own learned spread.
+
+    The baseline follows slow natural wandering (irrigation, shade: memory ~`MEMORY` readings) while
+    no alarm is raised; a drifting probe moves the difference faster than that and far beyond its
+    spread, so the CUSUM (allowance `K`, threshold `H` in spread units) crosses.
+    """
 
     LEARN = 144
-    K = 1.0
-    H = 30.0
+    LEARN_MS = 86_400_000  # a whole day, so the spread includes the daily swing of the difference
+    MEMORY = 2000
+    K = 3.0
+    H = 25.0
 
     def __init__(self) -> None:
         self.n = 0
         self.base = 0.0
         self.scale = 0.0
+        self.res = math.inf
+        self.prev: float | None = None
         self.pos = 0.0
         self.neg = 0.0
         self.active = False
         self.calm = 0
+        self.first_ts = -1
 
-    def update(self, d: float) -> bool:
+    def update(self, d: float, ts: int) -> bool:
         self.n += 1
-        if self.n <= self.LEARN:
+        if self.first_ts < 0:
+            self.first_ts = ts
+        if self.prev is not None and 0 < abs(d - self.prev) < self.res:
+            self.res = abs(d - self.prev)
+        self.prev = d
+        if self.n <= self.LEARN or ts - self.first_ts < self.LEARN_MS:
             a = 1.0 / self.n
             self.base += a * (d - self.base)
             if self.n > 1:
                 self.scale += a * (abs(d - self.base) - self.scale)
             return False
-        s = max(self.scale * 1.2533, 1e-6 * (abs(self.base) + 1.0))
+        s = max(self.scale * 1.2533, self.res if self.res < math.inf else 0.0, 1e-9 * (abs(self.base) + 1.0))
         u = (d - self.base) / s
         self.pos = max(0.0, self.pos + u - self.K)
         self.neg = max(0.0, self.neg - u - self.K)
@@ -155,6 +191,10 @@ class NeighbourDrift:
             self.calm = self.calm + 1 if abs(u) < 2.0 else 0
             if self.calm >= 12:
                 self.active, self.pos, self.neg, self.calm = False, 0.0, 0.0, 0
+        elif abs(u) < 4.0:
+            a = 1.0 / self.MEMORY
+            self.base += a * (d - self.base)
+            self.scale += a * (min(abs(d - self.base), 4.0 * s) - self.scale)
         return self.active
 
 
@@ -165,12 +205,12 @@ class PeerDrift:
         self.pairs: dict[str, NeighbourDrift] = {}
         self.active = False
 
-    def update(self, v: float, peers: dict[str, float]) -> bool:
+    def update(self, v: float, peers: dict[str, float], ts: int) -> bool:
         alarms = 0
         for peer, pv in peers.items():
             pair = self.pairs.get(peer)
             if pair is None:
                 pair = self.pairs[peer] = NeighbourDrift()
-            alarms += pair.update(v - pv)
+            alarms += pair.update(v - pv, ts)
         self.active = len(peers) >= 2 and alarms > len(peers) / 2
         return self.active
