@@ -122,7 +122,7 @@ class NodeState:
         self.loss = 1.0 - got / (hi - lo)
 
 
-class _Ctx(dict):  # type: ignore[type-arg]
+class _Ctx(dict[str, Any]):
     """Names of rule expressions, resolved lazily and cached for one reading's evaluation."""
 
     def __init__(self, engine: Engine, ns: NodeState, ts: int) -> None:
@@ -367,9 +367,8 @@ class Engine:
             for q, v in good.items():
                 if q in DRIFT_QUANTITIES:
                     self._neighbour_drift(ns, q, v, ts)
-        for q in set(values) | set(bad):
-            if q not in HEALTH_FIELDS or q in bad:
-                self._fault_alerts(ns, q, ts, out)
+        for q in values.keys() | bad.keys():
+            self._fault_alerts(ns, q, ts, out)
         if "leaf_wetness" in good or ("air_humidity" in good and "leaf_wetness" not in ns.series):
             wet = good["leaf_wetness"] >= 50.0 if "leaf_wetness" in good else good["air_humidity"] >= 90.0
             ns.wet.add(ts, wet, good.get("air_temp"))

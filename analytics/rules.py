@@ -11,6 +11,7 @@ is inhibited by it the same way. Expressions this evaluator cannot compute yet a
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Final
@@ -56,6 +57,10 @@ class RuleSet:
     by_id: dict[str, Rule] = field(default_factory=dict)
 
 
+def _constant(h: float) -> Callable[[float], float]:
+    return lambda _c: h
+
+
 def _threshold_rules(q: str, spec: dict[str, Any], over: dict[str, float | None]) -> list[Rule]:
     health = QUANTITIES[q].health if q in QUANTITIES else False
     kind, audience = ("node", "technician") if health else ("agronomic", "farmer")
@@ -72,7 +77,7 @@ def _threshold_rules(q: str, spec: dict[str, Any], over: dict[str, float | None]
             agg = spec.get(f"agg_{name}") or spec.get(f"agg_{side}") or "instant"
             source = q if agg == "instant" else f"{agg}({q})"
             dur = 0 if agg in DAILY else by_thr.get(name, base_dur)
-            expr = compile_expr(f"{source} {op} {float(thr)!r}", lambda _c, h=h: h)
+            expr = compile_expr(f"{source} {op} {float(thr)!r}", _constant(h))
             out.append(Rule(
                 id=f"{q}.{name}", kind=kind, audience=audience, severity=severity, expr=expr,
                 min_duration_ms=int(float(dur) * 1000), quantity=q, threshold=float(thr), op=op,

@@ -15,6 +15,10 @@
 3. Speed: `analytics score` rows/s (target ≥ 50 000) next to a CSV copy without a detector measured
    in the same run; live engine messages/s over the farm's messages (decode + every check and rule),
    and the same for 5-quantity messages (target ≥ 5 000/s on one core).
+4. Latency (`--only latency`): a private Mosquitto and InfluxDB, `ruongso analytics run` as a child
+   process, telemetry published at `--rate` messages/s; every 50th message is an out-of-range value
+   of a node, whose technician alert fires at once: publish → alert event received, p50/p99
+   (target p99 ≤ 1 s at 1 000 messages/s).
 Figures are noisy on a shared 2-core machine.
 """
 
@@ -237,6 +241,71 @@ def live_speed(messages: int) -> None:
           f"(target 5 000: ×{messages / secs / 5000:.1f})")
 
 
+def latency(rate: float, seconds: float) -> None:
+    import os
+    import subprocess
+    import tempfile
+    import threading
+
+    from contract import topics
+    from contract.alerts import decode_alert
+    from ruongso.local_services import Influxd, Mosquitto
+    from ruongso.mqtt import connect_and_wait, make_client, parse_mqtt_url
+
+    site = "lat-pond-1"
+    with tempfile.TemporaryDirectory() as tmp, Mosquitto(Path(tmp) / "mq") as mq, Influxd(Path(tmp) / "db") as db:
+        env = {**os.environ, "RUONGSO_MQTT_URL": mq.url, "RUONGSO_INFLUX_URL": db.url, "RUONGSO_INFLUX_DB": "lat"}
+        svc = subprocess.Popen([sys.executable, "-m", "ruongso", "analytics", "run", "--state-file",
+                                str(Path(tmp) / "s.json")], env=env, stderr=subprocess.PIPE, text=True)
+        try:
+            lines: list[str] = []
+            threading.Thread(target=lambda: lines.extend(iter(svc.stderr.readline, "")), daemon=True).start()  # type: ignore[union-attr]
+            deadline = time.monotonic() + 30
+            while not any(" subscribed " in x for x in lines) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            target = parse_mqtt_url(mq.url)
+            got: dict[str, float] = {}
+            sub = make_client(target, "lat-watch")
+            sub.on_message = lambda c, u, m: got.setdefault(decode_alert(m.payload).node or "", time.time())
+            sub.on_connect = lambda c, *a: c.subscribe(str(topics.alerts(site)), qos=1)
+            connect_and_wait(sub, target)
+            pub = make_client(target, "lat-pub")
+            pub.max_inflight_messages_set(1000)
+            connect_and_wait(pub, target)
+            time.sleep(1.0)
+            sent: dict[str, float] = {}
+            n = int(rate * seconds)
+            t0 = time.time()
+            for i in range(n):
+                node = f"n{i % 500:03d}"
+                bad = i % 50 == 49
+                if bad:
+                    node = f"bad{i:05d}"
+                m = {"dissolved_oxygen": 45.0 if bad else 6.0 + (i % 7) / 100, "water_temp": 28.0 + (i % 5) / 10}
+                payload = encode_reading(Reading(node, "b", i, int(time.time() * 1000), m))
+                if bad:
+                    sent[node] = time.time()
+                pub.publish(str(topics.telemetry(site, node)), payload, qos=1)
+                ahead = t0 + (i + 1) / rate - time.time()
+                if ahead > 0:
+                    time.sleep(ahead)
+            deadline = time.monotonic() + 10
+            while len(got) < len(sent) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            lat = sorted(got[k] - sent[k] for k in sent if k in got)
+            if not lat:
+                print("latency: no alert event received")
+                return
+            p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))]
+            print(f"latency at {n / (time.time() - t0):,.0f} msg/s over {seconds:g} s: {len(lat)}/{len(sent)} alerts, "
+                  f"p50 {1000 * statistics.median(lat):.0f} ms, p99 {1000 * p99:.0f} ms (target p99 ≤ 1000 ms)")
+            pub.disconnect()
+            sub.disconnect()
+        finally:
+            svc.terminate()
+            svc.wait(20)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--days", type=float, default=30.0)
@@ -247,7 +316,9 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=5)
     p.add_argument("--score-rows", type=int, default=200_000)
     p.add_argument("--live-messages", type=int, default=40_000)
-    p.add_argument("--only", choices=("detection", "false", "speed"), default=None)
+    p.add_argument("--only", choices=("detection", "false", "speed", "latency"), default=None)
+    p.add_argument("--rate", type=float, default=1000.0, help="messages/s for the latency run")
+    p.add_argument("--latency-seconds", type=float, default=20.0)
     p.add_argument("--verbose", action="store_true", help="list the faults that were not found")
     args = p.parse_args()
     if args.only in (None, "speed"):
@@ -257,6 +328,8 @@ def main() -> None:
         detection(args)
     if args.only in (None, "false"):
         false_alerts(args)
+    if args.only in (None, "latency"):
+        latency(args.rate, args.latency_seconds)
 
 
 if __name__ == "__main__":

@@ -143,3 +143,13 @@ def test_sequence_gaps_raise_a_link_loss_alert() -> None:
         f.send("n1", ts + i * MINUTE, {"dissolved_oxygen": _do(i, rnd)})
     fired = f.of("node.link_loss", "firing")
     assert len(fired) == 1 and fired[0].kind == "node" and fired[0].value is not None and fired[0].value > 20
+
+
+def test_an_implausible_battery_reading_alerts_and_clears() -> None:
+    f = Feeder(Engine(), SITE)
+    ts = _warm(f, n=5)
+    f.send("n1", ts, {"dissolved_oxygen": 6.0}, battery_v=9.9)
+    for k in range(1, 4):
+        f.send("n1", ts + k * MINUTE, {"dissolved_oxygen": 6.0 + k / 100}, battery_v=3.9)
+    assert [(e.rule, e.state) for e in f.events] == [("battery_v.implausible", "firing"),
+                                                      ("battery_v.implausible", "resolved")]
