@@ -12,30 +12,51 @@ from ruongso.influx import quote_ident
 READING = quote_ident(MEASUREMENT)
 
 
+RECENT_S = 3600
+
+
 def latest(
-    influx: q.Querier, site: str, quantities: Sequence[str], lookback_s: int, node: str | None = None
+    influx: q.Querier, site: str, quantities: Sequence[str], lookback_s: int, node: str | None = None,
+    expected_nodes: int = 0,
 ) -> dict[str, dict[str, tuple[int, float]]]:
     """node → quantity → (time ms, value) of the last value of each quantity in the lookback window.
 
     One statement per quantity (a multi-selector statement loses each value's own time), all sent in
-    one request.
+    one request. The last hour is asked first (cheap: one shard); only quantities that fewer than
+    `expected_nodes` nodes reported in that hour are asked again over the whole lookback, which on a
+    month of data costs ten times more.
     """
+    out: dict[str, dict[str, tuple[int, float]]] = {}
+    recent = _last_values(influx, site, quantities, min(RECENT_S, lookback_s), node, out)
+    want = 1 if node is not None else expected_nodes
+    stale = [name for name in quantities if recent.get(name, 0) < want]
+    if stale and lookback_s > RECENT_S:
+        _last_values(influx, site, stale, lookback_s, node, out)
+    return out
+
+
+def _last_values(
+    influx: q.Querier, site: str, quantities: Sequence[str], window_s: int, node: str | None,
+    out: dict[str, dict[str, tuple[int, float]]],
+) -> dict[str, int]:
+    """Fill `out` with the newest value per node of each quantity in the window; count nodes per quantity."""
     if not quantities:
         return {}
-    where = f"{q.tag_equals('site', site)} AND {q.since(lookback_s)}"
+    where = f"{q.tag_equals('site', site)} AND {q.since(window_s)}"
     if node is not None:
         where += f" AND {q.tag_equals('node', node)}"
     statements = [
         f"SELECT {q.aggregate('last', name, name)} FROM {READING} WHERE {where} GROUP BY {quote_ident('node')}"
         for name in quantities
     ]
-    out: dict[str, dict[str, tuple[int, float]]] = {}
+    counts: dict[str, int] = {}
     for s in influx.query(";".join(statements)):
         name = s.columns[1]
         for t, v in s.values:
             if v is not None:
                 out.setdefault(s.tags.get("node", ""), {})[name] = (int(t), float(v))
-    return out
+                counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 @dataclass(slots=True)

@@ -80,7 +80,8 @@ def _latest(
     if not quantity:
         names += list(HEALTH_FIELDS)
     ctx.metrics.influx_queries.labels("latest").inc()
-    found = rq.latest(influx, site, names, ctx.settings.latest_lookback_s, node)
+    expected = len(list_nodes(conn, site, "active"))
+    found = rq.latest(influx, site, names, ctx.settings.latest_lookback_s, node, expected)
     nodes = [
         NodeLatest(
             node=n,

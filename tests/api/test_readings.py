@@ -134,3 +134,16 @@ def test_identifiers_that_are_not_slugs_never_reach_influxdb(client: TestClient,
         assert r.status_code in (404, 422), (path, r.status_code)
     r = client.get("/sites/farm-a/readings", headers=seeded.auth("admin"), params={"quantity": "seq"})
     assert r.status_code == 422
+
+
+def test_latest_finds_a_node_silent_for_days_within_the_lookback(client: TestClient, seeded: Seeded,
+                                                                 influx: InfluxClient) -> None:
+    write_readings(influx, "farm-a", "n01", {"air_temp": 21.0}, NOW_MS - 5 * 24 * HOUR_MS, 1)
+    write_readings(influx, "farm-a", "n02", {"air_temp": 22.0}, NOW_MS - MINUTE_MS, 1)
+    write_readings(influx, "farm-a", "n01", {"water_level": 5.0}, NOW_MS - 40 * 24 * HOUR_MS, 1)
+
+    r = client.get("/sites/farm-a/readings/latest", headers=seeded.auth("admin"),
+                   params={"quantity": ["air_temp", "water_level"]})
+
+    nodes = {n["node"]: {v["quantity"]: v["value"] for v in n["values"]} for n in r.json()["nodes"]}
+    assert nodes == {"n01": {"air_temp": 21.0}, "n02": {"air_temp": 22.0}}  # 40 days is past the 30-day lookback
