@@ -24,6 +24,7 @@ from analytics.derived import (
     gdd,
     hargreaves_et0,
     heat_index,
+    sun_times_local_h,
     thi,
     vpd,
 )
@@ -351,7 +352,7 @@ class Engine:
                 f.good_since_bad += 1
                 accepted = [(ts, v)]
             else:
-                accepted = f.observe(ts, v)
+                accepted = f.observe(ts, v, q == "light" and self._daylight(ns, ts))
             series = ns.series.get(q)
             if series is None:
                 series = ns.series[q] = Series()
@@ -378,6 +379,12 @@ class Engine:
             self._link_alert(ns, ts, out)
 
     # -- sensor faults -------------------------------------------------------------------------------
+
+    def _daylight(self, ns: NodeState, ts: int) -> bool:
+        """The sun is more than an hour above the horizon at the site (FAO-56 day length, §8.7)."""
+        rise, set_ = sun_times_local_h(ns.cfg.lat, ns.cfg.lon, _day_of_year(ts))
+        hour = ((ts + ICT_MS) % DAY_MS) / HOUR_MS
+        return rise + 1.0 <= hour <= set_ - 1.0
 
     def _neighbour_drift(self, ns: NodeState, q: str, v: float, ts: int) -> None:
         peers = self.latest.setdefault((ns.site, q), {})

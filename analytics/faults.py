@@ -89,8 +89,11 @@ class SeriesFaults:
         learned = 2 * self.max_run if self.n >= LEARN_SAMPLES else 0
         return max(self.base, min(learned, 4 * self.base))
 
-    def observe(self, ts: int, v: float) -> list[tuple[int, float]]:
-        """Check one plausible reading; return the readings (this one or a held one) that are good."""
+    def observe(self, ts: int, v: float, daylight: bool = False) -> list[tuple[int, float]]:
+        """Check one plausible reading; return the readings (this one or a held one) that are good.
+
+        `daylight`: the sun is well up at the node, so even light 0 must move (a dead light sensor).
+        """
         self.good_since_bad += 1
         self.n += 1
         good: list[tuple[int, float]] = []
@@ -101,7 +104,8 @@ class SeriesFaults:
             if self.n <= LEARN_SAMPLES and self.prev not in NORMAL_FLAT.get(self.quantity, ()):
                 self.max_run = max(self.max_run, self.run)
             self.run = 1
-        self.stuck = self.run >= self.stuck_limit() and v not in NORMAL_FLAT.get(self.quantity, ())
+        normal_flat = v in NORMAL_FLAT.get(self.quantity, ()) and not (daylight and self.quantity == "light")
+        self.stuck = self.run >= self.stuck_limit() and not normal_flat
         # spike: decide on the held candidate now that the next reading is here
         if self.candidate is not None:
             c_ts, c_v, before, c_z, flat = self.candidate

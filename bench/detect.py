@@ -8,8 +8,10 @@
    silence ticked on stream time). A fault counts as found when the technician alert of its kind
    (`<quantity>.spike|stuck|drift|implausible`, `node.offline`) fires for its node between its start
    and `GRACE` after its end. Printed per kind: recall, detection delay median and p95. A stuck fault
-   whose true signal did not move (light 0 at night, no rain) is not observable: recall is printed
-   both over all faults and over the observable ones.
+   whose true signal did not move (light 0 at night, no rain), or a spike no larger than the clean
+   signal's own steps, is not observable; a drift is only looked for where same-site neighbours are
+   comparable (faults.DRIFT_QUANTITIES, not in barns): recall is printed over all faults and over
+   those observable and looked for.
 2. False alerts: the same district without faults; every technician alert is false. Printed per
    node-week (target ≤ 1); farmer alerts are farm conditions, printed for information.
 3. Speed: `analytics score` rows/s (target ≥ 50 000) next to a CSV copy without a detector measured
@@ -38,6 +40,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analytics.engine import Engine
+from analytics.faults import DRIFT_QUANTITIES
 from analytics.score import score_stream
 from analytics.sites import SiteConfig, SiteDirectory
 from contract.topics import NodeTopic
@@ -112,6 +115,8 @@ def _clean_values(farm: Farm) -> dict[tuple[str, int], dict[str, float]]:
 
 
 def _observable(rec, clean: dict[tuple[str, int], dict[str, float]], interval_ms: int) -> bool:
+    if rec.kind == "drift":
+        return rec.quantity in DRIFT_QUANTITIES and not rec.site.startswith(("pig", "poultry"))
     if rec.kind == "spike":
         # A spike no larger than the clean signal's own step to and from its neighbours cannot be told
         # from the signal (light under passing clouds): observable when 3× larger than those steps.

@@ -153,3 +153,11 @@ def test_an_implausible_battery_reading_alerts_and_clears() -> None:
         f.send("n1", ts + k * MINUTE, {"dissolved_oxygen": 6.0 + k / 100}, battery_v=3.9)
     assert [(e.rule, e.state) for e in f.events] == [("battery_v.implausible", "firing"),
                                                       ("battery_v.implausible", "resolved")]
+
+
+def test_light_flat_at_zero_is_normal_at_night_and_a_dead_sensor_by_day() -> None:
+    f = Feeder(Engine(), "t-rice-3")
+    night = f.series("n1", MIDNIGHT_ICT, 10 * MINUTE, [{"light": 0.0}] * 30)  # 00:00-05:00
+    assert f.of("light.stuck") == []
+    f.series("n1", night + 5 * HOUR, 10 * MINUTE, [{"light": 0.0}] * 20)  # 10:00-13:20, still dark
+    assert len(f.of("light.stuck", "firing")) == 1
