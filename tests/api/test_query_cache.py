@@ -44,16 +44,18 @@ def test_a_zero_second_cache_always_asks() -> None:
 
 
 def test_repeated_latest_requests_are_answered_once(client: TestClient, seeded: Seeded, influx: InfluxClient) -> None:
-    write_readings(influx, "farm-a", "n01", {"air_temp": 20.0}, NOW_MS - 60_000, 1)
-    first = client.get("/sites/farm-a/readings/latest", headers=seeded.auth("officer")).json()
-    second = client.get("/sites/farm-a/readings/latest", headers=seeded.auth("farmer_a")).json()
+    for node in ("n01", "n02"):
+        write_readings(influx, "farm-a", node, {"air_temp": 20.0}, NOW_MS - 60_000, 1)
+    url = "/sites/farm-a/readings/latest?quantity=air_temp"
+    first = client.get(url, headers=seeded.auth("officer")).json()
+    second = client.get(url, headers=seeded.auth("farmer_a")).json()
     assert first == second
     text = client.get("/metrics").text
     assert 'ruongso_api_cache_misses{cache="influxql"} 1.0' in text
     assert 'ruongso_api_cache_misses{cache="response"} 1.0' in text
     assert 'ruongso_api_cache_hits{cache="response"} 1.0' in text
     # Authorisation is checked before the cache: the cached answer does not leak to another farmer.
-    assert client.get("/sites/farm-a/readings/latest", headers=seeded.auth("farmer_b")).status_code == 403
+    assert client.get(url, headers=seeded.auth("farmer_b")).status_code == 403
 
 
 def test_a_stale_answer_is_served_while_one_caller_refreshes_it() -> None:
