@@ -148,3 +148,17 @@ def test_command_errors_are_one_line_without_a_traceback(ruongso_cmd: list[str],
     done = _run([*ruongso_cmd, *args], env, tmp_path)
     assert done.returncode == 1
     assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
+
+
+def test_the_edge_agent_accepts_the_node_yaml_provisioning_writes(conn: sqlite3.Connection, tmp_path: Path) -> None:
+    from edge.config import merge_provisioned
+    from registry import node_yaml, provision
+
+    done = provision.add_node(conn, broker_files.BrokerFiles(None, None), "mqtt://broker:1883", "farm-a", "n1",
+                              ["air_temp", "air_humidity"], 30)
+    node_yaml.save(done.config, tmp_path / "provisioned.yaml")
+
+    merged, expected, interval = merge_provisioned({"provisioned": "provisioned.yaml"}, tmp_path)
+
+    assert (merged["site"], merged["node"], expected, interval) == ("farm-a", "n1", ("air_temp", "air_humidity"), 30)
+    assert merged["mqtt"] == {"url": "mqtt://broker:1883", "username": "farm-a.n1", "password": done.config["password"]}
