@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import math
+import signal
+import subprocess
 import time
+import urllib.request
 from pathlib import Path
 
 from contract import topics
 from contract.wire import MAX_PAYLOAD_BYTES, Reason, decode_ack, encode_batch
 from ingest.settings import IngestSettings
 from ruongso.influx import InfluxClient
-from ruongso.local_services import Influxd, Mosquitto
+from ruongso.local_services import Influxd, Mosquitto, free_port
 from tests.ingest.helpers import (
     AckListener,
     Publisher,
@@ -186,3 +189,100 @@ def test_the_end_to_end_ack_is_the_retained_cumulative_watermark_and_survives_a_
     finally:
         pub.close()
         listener.close()
+
+
+def test_the_command_says_where_it_reads_and_writes_serves_metrics_and_stops_cleanly_on_sigterm(
+    ruongso_cmd: list[str], broker: Mosquitto, influxd: Influxd, influx: InfluxClient, tmp_path: Path
+) -> None:
+    site, port = new_site(), free_port()
+    url_with_password = broker.url.replace("mqtt://", "mqtt://ingest:s3cret-pw@")
+    p = subprocess.Popen(
+        [*ruongso_cmd, "ingest", "--mqtt-url", url_with_password, "--influx-url", influxd.url, "--influx-db",
+         influx.database, "--state-dir", str(tmp_path / "st"), "--metrics-port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        assert p.stdout is not None
+        first = p.stdout.readline()
+        assert first.startswith("ruongso ingest: reading mqtt://ingest@127.0.0.1") and influxd.url in first
+        assert "s3cret" not in first
+        pub = Publisher(broker.url)
+        r = reading("n1", 0)
+
+        def stored_once() -> bool:
+            pub.publish_all([telemetry(site, r)])
+            return bool(stored(influx, site))
+
+        wait_until(stored_once, 20, interval=0.3, what="the point")
+        pub.publish_all([(str(topics.telemetry(site, "n1")), b"{broken")])
+        metrics = wait_until(lambda: _metrics(port), 10, what="/metrics with the rejection")
+        assert 'ruongso_ingest_rejected_total{instance=' in metrics and 'reason="malformed_json"' in metrics
+        pub.close()
+        p.send_signal(signal.SIGTERM)
+        out, _ = p.communicate(timeout=30)
+    finally:
+        p.kill()
+    assert p.returncode == 0, out
+    assert "Traceback" not in out and "stopped;" in out and "s3cret" not in out
+
+
+def _metrics(port: int) -> str:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
+            text = resp.read().decode()
+    except OSError:
+        return ""
+    return text if 'reason="malformed_json"' in text else ""
+
+
+def test_bad_settings_and_an_unreachable_broker_are_clear_errors_not_tracebacks(
+    ruongso_cmd: list[str], influxd: Influxd, tmp_path: Path
+) -> None:
+    bad = subprocess.run([*ruongso_cmd, "ingest", "--batch-size", "0", "--state-dir", str(tmp_path)],
+                         capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 2 and "batch_size" in bad.stderr and "Traceback" not in bad.stderr
+    gone = subprocess.run(
+        [*ruongso_cmd, "ingest", "--mqtt-url", f"mqtt://127.0.0.1:{free_port()}", "--influx-url", influxd.url,
+         "--influx-db", "unreach", "--state-dir", str(tmp_path / "s2"), "--metrics-port", "0"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert gone.returncode == 1 and "cannot reach MQTT broker" in gone.stderr
+    assert "Traceback" not in gone.stderr + gone.stdout
+
+
+def test_a_point_influxdb_refuses_for_good_is_dead_lettered_and_the_rest_of_its_batch_stored(
+    broker: Mosquitto, influxd: Influxd, influx: InfluxClient, tmp_path: Path
+) -> None:
+    site = new_site()
+    now = int(time.time() * 1000) - 60_000
+    # Someone wrote soil_ec as a string for node n9: InfluxDB now refuses floats there (400, field type conflict).
+    influx.write([f'reading,site={site},node=n9 soil_ec="high",seq=0i {now - 1000}'])
+    good = [reading("n1", i, ts=now + i) for i in range(20)]
+    clash = reading("n9", 1, ts=now, soil_ec=1.5)
+    s = _settings(broker, influxd, influx.database, tmp_path, batch_ms=500)
+    pub = Publisher(broker.url)
+    with running(s) as ing:
+        pub.publish_all([telemetry(site, r) for r in good[:10]] + [telemetry(site, clash)]
+                        + [telemetry(site, r) for r in good[10:]])
+        wait_until(lambda: ing.metrics.rejected.get(Reason.INFLUX_REFUSED) == 1, 15, what="the refusal")
+        wait_until(lambda: rejected_by_reason(influx, site) == {Reason.INFLUX_REFUSED: 1}, 10)
+    pub.close()
+    assert {k for k in stored(influx, site) if k[0] == "n1"} == {("n1", r.ts) for r in good}
+    letter = json.loads(s.dead_letter_path.read_text().splitlines()[-1])
+    assert letter["reason"] == Reason.INFLUX_REFUSED and "conflict" in letter["detail"]
+    assert letter["payload"].startswith(f"reading,site={site},node=n9 soil_ec=1.5")
+
+
+def test_pipeline_figures_are_written_every_interval(
+    broker: Mosquitto, influxd: Influxd, influx: InfluxClient, tmp_path: Path
+) -> None:
+    site = new_site()
+    pub = Publisher(broker.url)
+    with running(_settings(broker, influxd, influx.database, tmp_path, client_id="pipe-test")):
+        pub.publish_all([telemetry(site, reading("n1", i)) for i in range(5)])
+        rows = wait_until(lambda: [r for s in influx.query("SELECT * FROM pipeline WHERE instance='pipe-test'")
+                                   for r in s.rows() if r["points_written"] >= 5], 15, what="a pipeline point")
+    pub.close()
+    row = rows[-1]
+    assert row["messages_in"] >= 5 and row["rejected"] == 0 and row["spool_bytes"] == 0
+    assert {"influx_errors", "dead_letters", "write_latency_ms_p95", "batch_size_mean"} <= set(row)
