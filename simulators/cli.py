@@ -104,6 +104,9 @@ def command(
         "0", metavar="N", help="Send reading sets in store-and-forward batches of this many (0: one by one)."
     ),
     site_prefix: str = typer.Option("", metavar="SLUG", help="Prefix for site slugs, e.g. a test's own namespace."),
+    status: bool = typer.Option(
+        False, "--status", help="Also publish each node's retained status: online, offline in dropouts and at exit."
+    ),
 ) -> None:
     """Simulated sensor nodes with fault injection."""
     from ruongso.durations import parse_duration
@@ -147,6 +150,7 @@ def command(
             fault_rate=rate,
             batch=batch_value,
             site_prefix=site_prefix,
+            status=status,
         ),
         speed=speed_value,
         truth=truth,
@@ -212,7 +216,7 @@ def _run(*, mqtt_url: str, config: dict[str, Any], speed: float, truth: Path | N
     rate = result.messages / result.seconds if result.seconds > 0 else 0.0
     typer.echo(
         f"sim {'interrupted' if result.interrupted else 'done'}: reading_sets={result.reading_sets} "
-        f"messages={result.messages} faults={faults} sites={len(farm.sites)} nodes={nodes} "
+        f"messages={result.messages} statuses={result.statuses} faults={faults} sites={len(farm.sites)} nodes={nodes} "
         f"wall={result.seconds:.1f}s rate={rate:.0f}/s"
     )
     sys.stdout.flush()

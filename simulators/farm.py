@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from contract.topics import telemetry
-from contract.wire import MAX_BATCH_ITEMS, TS_FLOOR_MS, Reading, encode_batch, encode_reading
+from contract.topics import status, telemetry
+from contract.wire import MAX_BATCH_ITEMS, TS_FLOOR_MS, Reading, Status, encode_batch, encode_reading
 from ruongso.profiles import measured_quantities, profile_ids
 from simulators.faults import NodeFaults, parse_kinds
 from simulators.models.node import NodeModel, SiteClimate
@@ -46,6 +46,7 @@ class FarmConfig:
     fault_rate: float = 0.0
     batch: int = 0  # > 0: each node sends its reading sets in batches of this many
     site_prefix: str = ""
+    status: bool = False  # also publish each node's retained status (online, offline in dropouts and at the end)
 
     def __post_init__(self) -> None:
         if isinstance(self.faults, str):
@@ -91,6 +92,7 @@ class MessageMeta:
     at_ms: int  # simulated time at which the node sends the message
     faults: tuple[str, ...] = ()  # kinds present in this message (value, reading and message faults)
     repeat: bool = False  # a duplicate: the same bytes again, not a new reading set
+    kind: str = "telemetry"  # or "status" (retained; only with FarmConfig.status)
 
 
 class Message(NamedTuple):
@@ -116,6 +118,7 @@ class _Node:
     faults: NodeFaults
     sibling: str
     seq: int = 0
+    online: bool = False  # the last status published (with FarmConfig.status)
     pending: list[tuple[Reading, int, tuple[str, ...]]] = field(default_factory=list)
     held: list[_Held] = field(default_factory=list)
 
@@ -185,9 +188,17 @@ class Farm:
             for node in self._nodes:
                 yield from self._tick(node, base + node.phase_ms)
             k += 1
+        end = cfg.start_ms + k * cfg.interval_ms
         for node in self._nodes:
-            yield from self._flush(node, cfg.start_ms + k * cfg.interval_ms, final=True)
+            yield from self._flush(node, end, final=True)
+        yield from self.farewell(end)
         self.close()
+
+    def farewell(self, at_ms: int) -> Iterator[Message]:
+        """Offline statuses of the nodes still online (with FarmConfig.status): the simulator stops."""
+        for node in self._nodes:
+            if node.online:
+                yield self._status(node, "offline", at_ms)
 
     def close(self) -> None:
         """Record the faults still in progress (end of run or interrupt); idempotent."""
@@ -210,8 +221,13 @@ class Farm:
         skew = f.start_faults()
         if f.silent(ts, seq):
             self._collect(node)
+            if node.online:
+                # What the broker's last will says when a node's link drops.
+                yield self._status(node, "offline", ts)
             yield from self._release(node, ts)
             return
+        if self.config.status and not node.online:
+            yield self._status(node, "online", ts)
         values, kinds = f.apply_values(ts, seq, sample.values)
         sent_ts = ts
         if skew == "clock_skew":
@@ -271,6 +287,13 @@ class Farm:
             else:
                 keep.append(h)
         node.held = keep
+
+    def _status(self, node: _Node, state: str, at_ms: int) -> Message:
+        node.online = state == "online"
+        self.stats["status"] += 1
+        payload = Status(state, at_ms, "ruongso-sim").encode()
+        meta = MessageMeta(node.site.slug, node.slug, node.site.profile, (), (at_ms,), at_ms, kind="status")
+        return Message(str(status(node.site.slug, node.slug)), payload, meta)
 
     def _emit(self, msg: Message) -> Iterator[Message]:
         self.stats["messages"] += 1

@@ -34,7 +34,7 @@ class LabelledValue:
 def labelled_values(farm: Farm) -> list[LabelledValue]:
     rows: list[tuple[str, str, str, int, float, int]] = []
     for _topic, payload, meta in farm.messages():
-        if meta.repeat:
+        if meta.repeat or meta.kind != "telemetry":
             continue
         try:
             doc = parse_json(payload)

@@ -38,7 +38,8 @@ class PublishError(RuntimeError):
 @dataclass(slots=True)
 class PublishResult:
     reading_sets: int = 0
-    messages: int = 0
+    messages: int = 0  # telemetry publishes
+    statuses: int = 0  # retained status publishes (FarmConfig.status)
     acked: int = 0
     seconds: float = 0.0
     interrupted: bool = False
@@ -85,8 +86,8 @@ class _Link:
         if getattr(self._connack, "is_failure", False):
             raise ConnectionError(f"MQTT broker {self.target} refused the connection: {self._connack}")
 
-    def publish(self, topic: str, payload: bytes) -> None:
-        info = self.client.publish(topic, payload, qos=QOS)
+    def publish(self, topic: str, payload: bytes, retain: bool = False) -> None:
+        info = self.client.publish(topic, payload, qos=QOS, retain=retain)
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             # NO_CONN means queued until the reconnect; anything else is a bug worth stopping for.
             raise PublishError(f"publish to {topic} failed: {mqtt.error_string(info.rc)}")
@@ -142,25 +143,23 @@ def publish_farm(
     start_ms = farm.config.start_ms
     t0 = time.monotonic()
     event(log, "sim started", target=str(target), sites=len(farm.sites), speed=speed)
+    last_ms = start_ms
     try:
         for topic, payload, meta in farm.messages():
             if not math.isinf(speed):
                 _wait_until(link, t0 + (meta.at_ms - start_ms) / 1000.0 / speed)
-            while result.messages - link.acked >= window:
-                link.pump(0.01)
-            link.publish(topic, payload)
-            result.messages += 1
-            if not meta.repeat:
-                result.reading_sets += len(meta.seqs)
-            if result.messages % 64 == 0:
-                link.pump()
+            _send(link, result, window, topic, payload, meta.kind == "status", len(meta.seqs) if not meta.repeat else 0)
+            last_ms = meta.at_ms
     except KeyboardInterrupt:
         result.interrupted = True
         farm.close()
+        for topic, payload, _meta in farm.farewell(last_ms):
+            _send(link, result, window, topic, payload, True, 0)
+    sent = result.messages + result.statuses
     try:
-        if not link.wait_acked(result.messages, ack_timeout):
+        if not link.wait_acked(sent, ack_timeout):
             raise PublishError(
-                f"only {link.acked} of {result.messages} messages acknowledged by {target} within {ack_timeout:.0f} s"
+                f"only {link.acked} of {sent} messages acknowledged by {target} within {ack_timeout:.0f} s"
             )
     finally:
         result.acked = link.acked
@@ -168,6 +167,19 @@ def publish_farm(
         result.faults = Counter(farm.fault_counts)
         link.close()
     return result
+
+
+def _send(link: _Link, result: PublishResult, window: int, topic: str, payload: bytes, retain: bool, sets: int) -> None:
+    while result.messages + result.statuses - link.acked >= window:
+        link.pump(0.01)
+    link.publish(topic, payload, retain=retain)
+    if retain:
+        result.statuses += 1
+    else:
+        result.messages += 1
+        result.reading_sets += sets
+    if (result.messages + result.statuses) % 64 == 0:
+        link.pump()
 
 
 def _wait_until(link: _Link, due: float) -> None:

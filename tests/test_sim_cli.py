@@ -220,3 +220,37 @@ def test_a_broker_crash_mid_run_is_survived_and_every_message_still_acknowledged
             proc.kill()
             proc.wait()
         counter.close()
+
+
+def test_with_status_every_node_leaves_a_retained_offline_status_when_the_run_ends(
+    ruongso_cmd: list[str], broker: Mosquitto
+) -> None:
+    run = subprocess.run(
+        [*ruongso_cmd, "sim", "--mqtt-url", broker.url, "--site-prefix", "clitest5", "--sites", "3",
+         "--duration", "30m", "--speed", "max", "--status"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    summary = _summary(run.stdout)
+    assert summary["statuses"] == str(2 * 6) and summary["messages"] == str(6 * 30)
+    retained: dict[str, str] = {}
+    target = parse_mqtt_url(broker.url)
+    client = make_client(target, client_id="sim-test-status")
+
+    def on_message(c: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        if msg.payload:  # an empty payload is a deleted retained message
+            retained[msg.topic] = json.loads(msg.payload)["state"]
+
+    client.on_message = on_message
+    connect_and_wait(client, target)
+    client.subscribe(topics.node_filter(topics.NodeTopicKind.STATUS), qos=1)
+    try:
+        wait_until(lambda: len([t for t in retained if "/clitest5-" in t]) >= 6, 10, what="retained statuses")
+        mine = {t: s for t, s in retained.items() if "/clitest5-" in t}
+        assert len(mine) == 6 and set(mine.values()) == {"offline"}
+    finally:
+        # An empty retained message deletes the retained one: leave the shared broker as we found it.
+        for topic in [t for t in list(retained) if "/clitest5-" in t]:
+            client.publish(topic, b"", qos=1, retain=True).wait_for_publish(5)
+        client.disconnect()
+        client.loop_stop()

@@ -7,6 +7,7 @@ faults replaced (faults never change the clean signals).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections import Counter, defaultdict
@@ -14,8 +15,8 @@ from collections import Counter, defaultdict
 import pytest
 
 from contract.quantities import QUANTITIES
-from contract.topics import NodeTopic
-from contract.wire import Decoded, Reason, WireError, decode_telemetry, parse_json
+from contract.topics import NodeTopic, NodeTopicKind
+from contract.wire import Decoded, Reason, WireError, decode_status, decode_telemetry, parse_json
 from simulators.farm import Farm, FarmConfig, Message
 from simulators.faults import EVENT_QUANTITIES, FAULT_KINDS, SCALE, parse_kinds
 from simulators.labels import labelled_values
@@ -261,3 +262,29 @@ def test_labelled_values_mark_each_faulted_value_and_leave_the_rest_clean(clean:
             assert r.value == clean_values[(r.node, r.seq)][r.quantity]
     keys = [(r.node, r.seq, r.quantity) for r in rows]
     assert len(keys) == len(set(keys))
+
+
+def test_with_status_each_node_goes_online_offline_in_its_dropouts_and_offline_at_the_end() -> None:
+    farm = _farm(status=True, faults="dropout", fault_rate=0.02)
+    messages = list(farm.messages())
+    states: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for msg in messages:
+        topic = NodeTopic.parse(msg.topic)
+        if topic.kind is NodeTopicKind.STATUS:
+            st = decode_status(msg.payload)
+            assert msg.meta.kind == "status" and st.ts == msg.meta.at_ms
+            states[topic.node].append((st.state, st.ts))
+        else:
+            assert states[topic.node][-1][0] == "online", "telemetry only while the node is online"
+    dropout_starts = {(r.node, r.start) for r in farm.truth if r.kind == "dropout"}
+    went_offline = 0
+    for node, seq in states.items():
+        kinds = [s for s, _ in seq]
+        assert kinds[0] == "online" and kinds[-1] == "offline"
+        assert all(a != b for a, b in itertools.pairwise(kinds)), "states alternate"
+        # Every offline but the farewell is the start of a dropout.
+        for state, ts in seq[:-1]:
+            if state == "offline":
+                assert (node, ts) in dropout_starts
+                went_offline += 1
+    assert went_offline > 0
