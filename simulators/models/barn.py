@@ -58,7 +58,7 @@ class Barn:
     def _manure(self, day: float) -> float:
         if self.kind == "pig_barn":
             hour = (day - math.floor(day)) * 24
-            since = (hour - 7.0) % 24 if hour < 16.0 and hour >= 7.0 else (hour - 16.0) % 24
+            since = hour - 7.0 if 7.0 <= hour < 16.0 else (hour - 16.0) % 24
             return 0.6 + 0.6 * min(1.0, since / 15.0)
         return 0.5 + 1.5 * ((day + self.flock_offset) % 42) / 42
 
