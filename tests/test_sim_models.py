@@ -189,3 +189,10 @@ def test_a_simulated_year_follows_the_monthly_normals_of_the_delta() -> None:
         normal = (climate.T_MAX[m] + climate.T_MIN[m]) / 2
         assert abs(statistics.mean(temps[m]) - normal) < 1.5, (m + 1, statistics.mean(temps[m]), normal)
     assert 0.7 * sum(climate.RAIN_MM) < rain < 1.3 * sum(climate.RAIN_MM)
+
+
+def test_a_quantity_the_production_type_lacks_is_refused_by_name_not_by_a_crash() -> None:
+    node = NodeModel("pig_barn", 1, region=RegionWeather(1), quantities=["air_temp", "soil_moisture"])
+    assert set(node.sample(JULY).values) == {"air_temp"}
+    with pytest.raises(KeyError, match="does not measure 'soil_moisture'"):
+        node.value("soil_moisture", JULY + 60_000)

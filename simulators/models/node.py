@@ -203,6 +203,8 @@ class NodeModel:
         values: dict[str, float] = {}
         normal = self.noise.normal
         for q, noise, decimals, lo, hi in self._sensors:
+            if q not in true:
+                continue  # asked for a quantity this production type does not have
             v = true[q] + normal(noise) if noise else true[q]
             values[q] = round(hi if v > hi else lo if v < lo else v, decimals)
         return Sample(values, round(self.battery.step(dt_h, w), 3), self.radio.rssi(day * 24, w))
