@@ -1,10 +1,11 @@
 """`ruongso analytics run`: MQTT in (telemetry, status, control), alert events and points out.
 
 The MQTT callback only enqueues (nothing raises out of it); one worker thread decodes with the
-contract, runs the engine, publishes events on `farm/{site}/alerts` (QoS 1) and writes `alert` and
-`derived` points to InfluxDB in batches. Writes that a retry can fix are kept (bounded) and retried;
-others are logged and dropped. Firing alerts and silences are saved to a state file, and rebuilt
-from InfluxDB's `alert` measurement when there is none, so a restart does not announce them again.
+contract, runs the engine and publishes events on `farm/{site}/alerts` (QoS 1); a writer thread
+writes the `alert` and `derived` points to InfluxDB in batches, so a slow database never delays an
+alert. Writes that a retry can fix are kept (bounded) and retried; others are logged and dropped.
+Firing alerts and silences are saved to a state file, and rebuilt from InfluxDB's `alert`
+measurement when there is none, so a restart does not announce them again.
 
 Scale-out: `--partition i/n` keeps the sites whose stable hash (CRC-32 of the slug) mod n is i, so a
 node's readings always reach the same instance (Mosquitto's shared subscriptions are round-robin and
@@ -94,6 +95,8 @@ class AnalyticsService:
         self.subscribed = threading.Event()
         self.client: Any = None
         self._worker: threading.Thread | None = None
+        self._writes: queue.Queue[list[str] | None] = queue.Queue()
+        self._writer: threading.Thread | None = None
         self._dirty = False
 
     # -- lifecycle -----------------------------------------------------------------------------------
@@ -107,6 +110,8 @@ class AnalyticsService:
         event(log, "state_restored", firing=restored)
         self._worker = threading.Thread(target=self._run, name="analytics-worker", daemon=True)
         self._worker.start()
+        self._writer = threading.Thread(target=self._write_loop, name="analytics-writer", daemon=True)
+        self._writer.start()
         s = self.settings
         client_id = s.client_id or f"ruongso-analytics-{self.part}of{self.parts}"
         client = make_client(self.target, client_id, v5=True, ca_file=s.mqtt_ca_file)
@@ -126,7 +131,10 @@ class AnalyticsService:
         self.inbox.put(None)
         if self._worker is not None:
             self._worker.join(30)
-        self._flush(final=True)
+        self._flush()
+        self._writes.put(None)
+        if self._writer is not None:
+            self._writer.join(30)
         self._save_state()
         self.influx.close()
         event(log, "stopped", **self.stats)
@@ -225,18 +233,47 @@ class AnalyticsService:
                   severity=ev.severity, audience=ev.audience)
         self.lines.extend(out.lines)
 
-    def _flush(self, final: bool = False) -> None:
-        if not self.lines:
-            return
-        batch, self.lines = self.lines, []
-        try:
-            self.influx.write(batch)
-            self.stats["points"] += len(batch)
-        except InfluxError as exc:
-            self.stats["write_errors"] += 1
-            if exc.retryable and not final:
-                self.lines = (batch + self.lines)[-MAX_PENDING_LINES:]
-            event(log, "write_failed", logging.WARNING, error=str(exc)[:200], kept=len(self.lines))
+    def _flush(self) -> None:
+        if self.lines:
+            batch, self.lines = self.lines, []
+            self._writes.put(batch)
+
+    def _write_loop(self) -> None:
+        pending: list[str] = []
+        final = False
+        while not (final and not pending):
+            try:
+                item = self._writes.get(timeout=1.0) if not final else None
+            except queue.Empty:
+                item = []
+            if item is None:
+                final = True
+            else:
+                pending.extend(item)
+            while not final and len(pending) < 5000:  # take what else is queued into one request
+                try:
+                    more = self._writes.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    final = True
+                else:
+                    pending.extend(more)
+            if not pending:
+                continue
+            try:
+                self.influx.write(pending)
+                self.stats["points"] += len(pending)
+                pending = []
+            except InfluxError as exc:
+                self.stats["write_errors"] += 1
+                if not exc.retryable or final:
+                    dropped, pending = len(pending), []
+                else:
+                    dropped = max(0, len(pending) - MAX_PENDING_LINES)
+                    pending = pending[-MAX_PENDING_LINES:]
+                    time.sleep(1.0)
+                event(log, "write_failed", logging.WARNING, error=str(exc)[:200], kept=len(pending), dropped=dropped)
 
     # -- state across restarts -----------------------------------------------------------------------
 
