@@ -34,6 +34,8 @@ class SensorConfig:
     samples: int
     retries: int
     options: Mapping[str, Any]
+    # Where it was configured, for error messages: "sensors[2] (do)".
+    where: str = "sensors"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +119,7 @@ def parse_sensors(raw: object, path: str = "sensors", default_interval: object =
         retries = opts.int("retries", 2, 0, 10)
         common = {"name", "driver", "interval", "samples", "retries"}
         options = {k: v for k, v in values.items() if k not in common}
-        out.append(SensorConfig(name, driver, interval, samples, retries, options))
+        out.append(SensorConfig(name, driver, interval, samples, retries, options, where))
     names = [s.name for s in out]
     dup = next((n for n in names if names.count(n) > 1), None)
     if dup:

@@ -40,13 +40,13 @@ class ActiveSensor:
         return bool(getattr(self.driver, "single_sample", False))
 
 
-def build_driver(cfg: SensorConfig, hw: Hardware, path: str = "sensors") -> Driver:
-    opts = Options(cfg.options, f"{path} ({cfg.name})")
+def build_driver(cfg: SensorConfig, hw: Hardware) -> Driver:
+    opts = Options(cfg.options, cfg.where)
     driver = DRIVERS[cfg.driver](opts, hw)
     opts.check_all_used()
     for q in driver.quantities:
         if q not in QUANTITIES:
-            raise ConfigError(f"{path} ({cfg.name}): driver produces unknown quantity {q!r}")
+            raise ConfigError(f"{cfg.where}: driver produces unknown quantity {q!r}")
     return driver
 
 
@@ -56,7 +56,7 @@ def build_sensors(configs: tuple[SensorConfig, ...], hw: Hardware, path: str = "
     owner: dict[str, str] = {}
     try:
         for cfg in configs:
-            sensor = ActiveSensor(cfg, build_driver(cfg, hw, path))
+            sensor = ActiveSensor(cfg, build_driver(cfg, hw))
             built.append(sensor)
             for q in sensor.driver.quantities:
                 if q in owner:
