@@ -55,3 +55,12 @@ def create_app(settings: ApiSettings, influx: InfluxClient | None = None) -> Fas
         app.include_router(module.router)
     app.add_middleware(RequestLog, metrics=metrics)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """For `uvicorn --factory` and `ruongso api serve --workers N`: settings from the environment."""
+    from ruongso import logs
+
+    settings = ApiSettings()
+    logs.configure(settings.log_json, settings.log_level)
+    return create_app(settings)

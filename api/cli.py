@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import typer
 
@@ -28,6 +29,7 @@ def serve(
     influx_url: str = typer.Option(None, "--influx-url"),
     influx_db: str = typer.Option(None, "--influx-db"),
     mqtt_url: str = typer.Option(None, "--mqtt-url", help="Broker for alert-control messages (service account)."),
+    workers: int = typer.Option(1, "--workers", min=1, max=32, help="Processes (each with its own cache)."),
 ) -> None:
     """Run the API (OpenAPI docs at /docs)."""
     import uvicorn
@@ -37,8 +39,9 @@ def serve(
     from registry.db import RegistryError
     from ruongso import logs
 
-    settings = _settings(api_host=host, api_port=port, registry_url=registry, influx_url=influx_url,
-                         influx_db=influx_db, mqtt_url=mqtt_url)
+    flags = {"api_host": host, "api_port": port, "registry_url": registry, "influx_url": influx_url,
+             "influx_db": influx_db, "mqtt_url": mqtt_url}
+    settings = _settings(**flags)
     assert isinstance(settings, ApiSettings)
     logs.configure(settings.log_json, settings.log_level)
     try:
@@ -46,7 +49,13 @@ def serve(
     except RegistryError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    uvicorn.run(application, host=settings.api_host, port=settings.api_port, log_config=None, access_log=False)
+    if workers == 1:
+        uvicorn.run(application, host=settings.api_host, port=settings.api_port, log_config=None, access_log=False)
+        return
+    # Worker processes build their own app from the environment: hand the flags over through it.
+    os.environ.update({f"RUONGSO_{k.upper()}": str(v) for k, v in flags.items() if v is not None})
+    uvicorn.run("api.app:app_from_env", factory=True, workers=workers, host=settings.api_host,
+                port=settings.api_port, log_config=None, access_log=False)
 
 
 @app.command("openapi")

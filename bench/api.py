@@ -136,6 +136,7 @@ def main() -> None:
     ap.add_argument("--interval", type=int, default=60, help="seconds between simulated reading sets")
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=15)
+    ap.add_argument("--workers", type=int, default=1, help="API worker processes")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
@@ -153,7 +154,7 @@ def main() -> None:
             registry_url, secret = make_registry(work / "registry.db", args.nodes)
             env = {**os.environ, "RUONGSO_REGISTRY_URL": registry_url, "RUONGSO_INFLUX_URL": influxd.url,
                    "RUONGSO_INFLUX_DB": "farm", "RUONGSO_LOG_LEVEL": "WARNING"}
-            api_proc, base = start_api(work, env, "api.log")
+            api_proc, base = start_api(work, env, "api.log", args.workers)
             auth = {"Authorization": f"Bearer {secret}"}
             day_ago = int(time.time() * 1000) - 86_400_000
             run = asyncio.run
@@ -210,11 +211,12 @@ def main() -> None:
             influxd.stop()
 
 
-def start_api(work: Path, env: dict[str, str], log_name: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_api(work: Path, env: dict[str, str], log_name: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     """`ruongso api serve` as a child on a free port, once /healthz answers."""
     port = free_port()
     log = open(work / log_name, "wb")  # noqa: SIM115 - the child writes it until the end
-    proc = subprocess.Popen([sys.executable, "-m", "ruongso", "api", "serve", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "ruongso", "api", "serve", "--port", str(port),
+                             "--workers", str(workers)],
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -233,11 +235,12 @@ def _verdict(s: dict[str, float]) -> str:
 
 
 def _latest_influxql(n_nodes: int) -> str:
-    """The statements the latest endpoint sends (air_temp, air_humidity, soil_moisture, battery_v, rssi)."""
+    """The statements the latest endpoint sends when every node reported in the last hour (air_temp,
+    air_humidity, soil_moisture, battery_v, rssi)."""
     from api.queries import influxql as q
 
     names = [*QUANTITIES, "battery_v", "rssi"]
-    where = f"{q.tag_equals('site', SITE)} AND {q.since(30 * 86_400)}"
+    where = f"{q.tag_equals('site', SITE)} AND {q.since(rq.RECENT_S)}"
     return ";".join(f'SELECT {q.aggregate("last", n, n)} FROM "reading" WHERE {where} GROUP BY "node"'
                     for n in names)
 
@@ -252,5 +255,4 @@ def _range_influxql(start_ms: int) -> str:
 
 
 if __name__ == "__main__":
-    _ = rq  # the endpoint's query builders are what the baselines mirror
     main()
