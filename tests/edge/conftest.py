@@ -63,6 +63,7 @@ class Ingest:
         self.acking = acking
         self.received: list[tuple[str, int]] = []
         self.quantities: set[str] = set()
+        self.timestamps: dict[tuple[str, int], int] = {}
         self.statuses: list[dict[str, Any]] = []
         self._contiguous: dict[str, int] = {}
         self._seen: dict[str, set[int]] = {}
@@ -88,6 +89,7 @@ class Ingest:
             for r in decoded.readings:
                 self.received.append((r.boot, r.seq))
                 self.quantities.update(r.m)
+                self.timestamps[(r.boot, r.seq)] = r.ts
                 seen = self._seen.setdefault(r.boot, set())
                 seen.add(r.seq)
             for boot, seen in self._seen.items():

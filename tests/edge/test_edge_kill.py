@@ -80,3 +80,26 @@ def test_kill_9_while_spooling_leaves_the_spool_intact_and_loses_nothing(
         proc.wait(10)
     assert proc.returncode == 0, log.read_text()[-2000:]
     assert "stopped" in log.read_text()
+
+
+def test_the_broker_publishes_offline_for_a_killed_agent_and_online_again_after_restart(
+    tmp_path: Path, broker: Mosquitto, ingest_for: Any, ruongso_cmd: list[str]
+) -> None:
+    from tests.edge.conftest import status_where
+
+    config = write_config(tmp_path, broker.url, FAST)
+    ingest = ingest_for(broker.url, load_node_config(config))
+    log = tmp_path / "agent.log"
+    proc = start(ruongso_cmd, config, log)
+    try:
+        first = status_where(ingest, lambda s: s["state"] == "online", 20, what="online")
+        proc.kill()
+        proc.wait(10)
+        will = status_where(ingest, lambda s: s["state"] == "offline", 10, what="the last will")
+        assert will["boot"] == first["boot"]
+        proc = start(ruongso_cmd, config, log)
+        again = status_where(ingest, lambda s: s["state"] == "online" and s["boot"] != first["boot"], 20)
+        assert again["spool"]["evicted"] == 0
+    finally:
+        proc.kill()
+        proc.wait(10)
