@@ -28,7 +28,8 @@ SLUG_PATTERN = SLUG_RE.pattern
 
 
 async def get_context(request: Request) -> AppContext:
-    return request.app.state.ctx  # type: ignore[no-any-return]
+    ctx: AppContext = request.app.state.ctx
+    return ctx
 
 
 ContextDep = Annotated[AppContext, Depends(get_context)]

@@ -37,7 +37,8 @@ def fleet(
         sites: list[str] | None = [site]
     else:
         sites = sorted(token.sites) if token.role == "farmer" else None
-    registered = {(n.site, n.slug): n for s in (sites or [None]) for n in list_nodes(conn, s)}
+    scope: list[str | None] = list(sites) if sites is not None else [None]
+    registered = {(n.site, n.slug): n for s in scope for n in list_nodes(conn, s)}
     ctx.metrics.influx_queries.labels("fleet").inc()
     heard = fleet_query(influx, sites, ctx.settings.latest_lookback_s, window_s)
     now = time.time() * 1000

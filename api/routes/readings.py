@@ -119,11 +119,16 @@ async def readings_range(
                                                       node)
         return RangeOut(
             site=site, start=start_ms, end=end_ms, every_s=every_s,
-            series=[RangeSeries(node=s.key, quantity=s.quantity, unit=QUANTITIES[s.quantity].unit, t=s.t,
-                                **s.values) for s in series],
+            series=[_series(s, "node") for s in series],
         )
 
     return await cached_json(ctx, request, build)
+
+
+def _series(s: rq.Series, key: str) -> RangeSeries:
+    return RangeSeries.model_validate(
+        {key: s.key, "quantity": s.quantity, "unit": QUANTITIES[s.quantity].unit, "t": s.t, **s.values}
+    )
 
 
 def _csv_rows(aggs: list[str], series: list[rq.Series]) -> Iterator[str]:
@@ -191,6 +196,5 @@ def area_history(
                            offset_s=offset)
     return AreaHistoryOut(
         growing_area_code=code, sites=[s.slug for s in sites], start=start_ms, end=end_ms, every_s=every_s,
-        series=[RangeSeries(site=s.key, quantity=s.quantity, unit=QUANTITIES[s.quantity].unit, t=s.t, **s.values)
-                for s in series],
+        series=[_series(s, "site") for s in series],
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 
 
@@ -17,7 +19,7 @@ class MeOut(BaseModel):
     sites: list[str] | None = None
 
 
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "No token, or an unknown/revoked one"},
     403: {"model": ErrorOut, "description": "The token's role or sites do not allow this"},
     404: {"model": ErrorOut, "description": "No such site, node or alert"},

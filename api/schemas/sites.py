@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from api.deps import SLUG_PATTERN
-from api.schemas.enums import Channel, ContactRole, Language, Profile, Quantity
+from api.schemas.enums import Channel, ContactRole, Language, Profile
 from registry.validate import GROWING_AREA_RE
 
 
@@ -75,7 +75,7 @@ class OverrideSet(BaseModel):
 
 
 class OverrideOut(BaseModel):
-    quantity: Quantity
+    quantity: str
     warn_low: float | None
     warn_high: float | None
     crit_low: float | None
