@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import subprocess
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -54,3 +58,16 @@ def test_openapi_document_lists_every_resource(client: TestClient) -> None:
               "/growing-areas/{code}/history", "/sites/{site}/silences", "/healthz"):
         assert p in paths
     assert client.get("/docs").status_code == 200
+
+
+def test_the_api_command_prints_its_openapi_schema(ruongso_cmd: list[str], tmp_path: Path) -> None:
+    env = {**os.environ, "RUONGSO_REGISTRY_URL": f"sqlite:///{tmp_path / 'r.db'}"}
+    done = subprocess.run([*ruongso_cmd, "api", "openapi"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "/sites/{site}/readings/latest" in json.loads(done.stdout)["paths"]
+
+
+def test_the_api_command_refuses_bad_settings_in_one_line(ruongso_cmd: list[str]) -> None:
+    env = {**os.environ, "RUONGSO_INFLUX_URL": "influx.local:8086"}
+    done = subprocess.run([*ruongso_cmd, "api", "serve"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr.startswith("error: invalid settings: influx_url")
