@@ -178,11 +178,16 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--readings", type=int, default=100_000)
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as d, Mosquitto(Path(d)) as broker:
-        footprint(broker.url, args.seconds)
-        base = bare_paho(broker.url, args.readings)
-        puback = replay(broker.url, args.readings, "puback")
-        acked = replay(broker.url, args.readings, "ack")
+    with tempfile.TemporaryDirectory() as d:
+        broker = Mosquitto(Path(d))
+        broker.start()
+        try:
+            footprint(broker.url, args.seconds)
+            base = bare_paho(broker.url, args.readings)
+            puback = replay(broker.url, args.readings, "puback")
+            acked = replay(broker.url, args.readings, "ack")
+        finally:
+            broker.stop()
     print(f"replay of {args.readings} spooled readings to a local broker:")
     print(f"  bare paho (baseline)  {base:8.0f} readings/s")
     print(f"  agent, confirm=puback {puback:8.0f} readings/s  ({puback / base:.2f} × baseline)")

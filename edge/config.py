@@ -104,19 +104,19 @@ def parse_sensors(raw: object, path: str = "sensors", default_interval: object =
             raise ConfigError(f"{where}: must be a mapping with at least name and driver")
         values = dict(item)
         opts = Options(values, where)
-        name = opts.str("name")
+        name = opts.text("name")
         if not is_slug(name):
             raise opts.error("name", f"{name!r} must be a slug (a-z, 0-9, '-')")
         where = f"{path}[{i}] ({name})"
         opts.path = where
-        driver = opts.str("driver")
+        driver = opts.text("driver")
         if driver not in DRIVERS:
             raise opts.error("driver", f"unknown driver {driver!r}; known: {', '.join(DRIVERS)}")
         interval = opts.duration("interval", default_interval)
         if interval < MIN_INTERVAL_S:
             raise opts.error("interval", f"{interval} s is below the minimum {MIN_INTERVAL_S} s")
-        samples = opts.int("samples", 1, 1, 15)
-        retries = opts.int("retries", 2, 0, 10)
+        samples = opts.integer("samples", 1, 1, 15)
+        retries = opts.integer("retries", 2, 0, 10)
         common = {"name", "driver", "interval", "samples", "retries"}
         options = {k: v for k, v in values.items() if k not in common}
         out.append(SensorConfig(name, driver, interval, samples, retries, options, where))
@@ -177,7 +177,7 @@ def parse_node_config(doc: object, base_dir: Path = Path(".")) -> NodeConfig:
     if unknown:
         raise ConfigError(f"unknown top-level key(s) {', '.join(map(str, unknown))}; known: {', '.join(sorted(known))}")
     top = Options(doc, "config")
-    site, node = top.str("site"), top.str("node")
+    site, node = top.text("site"), top.text("node")
     for key, value in (("site", site), ("node", node)):
         if not is_slug(value):
             raise ConfigError(f"{key}: {value!r} must be a slug (a-z, 0-9, '-', 1-63 chars)")
@@ -189,13 +189,13 @@ def parse_node_config(doc: object, base_dir: Path = Path(".")) -> NodeConfig:
         clock=_clock(_section(doc, "clock")),
         sensors=parse_sensors(doc.get("sensors"), default_interval=default_interval),
         status_every_s=top.duration("status_every", "60s"),
-        sys_root=base_dir / top.str("sys_root", "/"),
+        sys_root=base_dir / top.text("sys_root", "/"),
         expected_quantities=expected,
     )
 
 
 def _mqtt(o: Options, node: str, base_dir: Path) -> MqttConfig:
-    url = o.str("url", "mqtt://localhost:1883")
+    url = o.text("url", "mqtt://localhost:1883")
     try:
         target = parse_mqtt_url(url)
     except MqttUrlError as exc:
@@ -216,7 +216,7 @@ def _mqtt(o: Options, node: str, base_dir: Path) -> MqttConfig:
         if not target.tls:
             raise o.error("ca_file", "given, but the url is not mqtts:// (TLS)")
         ca_file = str(ca_path)
-    username = o.str("username", target.username or node)
+    username = o.text("username", target.username or node)
     cfg = MqttConfig(target, username, password or target.password, ca_file, o.duration("reconnect_max", "30s"))
     o.check_all_used()
     return cfg
@@ -224,10 +224,10 @@ def _mqtt(o: Options, node: str, base_dir: Path) -> MqttConfig:
 
 def _spool(o: Options, base_dir: Path) -> SpoolConfig:
     cfg = SpoolConfig(
-        path=base_dir / o.str("path", "/var/lib/ruongso-edge/spool.sqlite"),
+        path=base_dir / o.text("path", "/var/lib/ruongso-edge/spool.sqlite"),
         max_bytes=parse_size(o.raw("max_bytes", "64MB"), "spool.max_bytes"),
         commit_every_s=o.duration("commit_every", "5s"),
-        batch_size=o.int("batch_size", 250, 1, 1000),
+        batch_size=o.integer("batch_size", 250, 1, 1000),
         ack_timeout_s=o.duration("ack_timeout", "60s"),
         confirm=o.choice("confirm", ("ack", "puback"), "ack"),
     )
@@ -241,7 +241,7 @@ def _clock(o: Options) -> ClockConfig:
     sync = o.optional_str("sync_file")
     cfg = ClockConfig(
         sync_file=Path(sync) if sync else None,
-        boot_id_file=Path(o.str("boot_id_file", "/proc/sys/kernel/random/boot_id")),
+        boot_id_file=Path(o.text("boot_id_file", "/proc/sys/kernel/random/boot_id")),
     )
     o.check_all_used()
     return cfg

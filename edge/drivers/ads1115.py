@@ -54,8 +54,8 @@ class ADS1115Input:
 
 def build_input(opts: Options, hw: Hardware) -> ADS1115Input:
     address = opts.i2c_address("address", 0x48, ADDRESSES)
-    channel = opts.int("channel", 0, 0, 3)
-    gain = opts.float("gain", 4.096)
+    channel = opts.integer("channel", 0, 0, 3)
+    gain = opts.number("gain", 4.096)
     if gain not in PGA:
         raise opts.error("gain", f"{gain} is not an ADS1115 full scale ({', '.join(map(str, PGA))} V)")
-    return ADS1115Input(hw, opts.int("bus", 1, 0, 31), address, channel, gain)
+    return ADS1115Input(hw, opts.integer("bus", 1, 0, 31), address, channel, gain)

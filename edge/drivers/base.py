@@ -27,7 +27,8 @@ class Driver(Protocol):
     another quantity (EZO temperature compensation, speed of sound for ultrasonic level).
     """
 
-    quantities: tuple[str, ...]
+    @property
+    def quantities(self) -> tuple[str, ...]: ...
 
     def read(self, env: Mapping[str, float]) -> dict[str, float]: ...
 

@@ -26,4 +26,4 @@ class Battery:
 def build(opts: Options, hw: Hardware) -> Battery:
     adc = build_input(opts, hw)
     # (R1 + R2) / R2 of the divider; 2.0 for two equal resistors on a 1-cell Li-ion.
-    return Battery(adc, opts.float("divider", 2.0, 1.0, 20.0))
+    return Battery(adc, opts.number("divider", 2.0, 1.0, 20.0))

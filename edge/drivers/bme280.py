@@ -134,4 +134,4 @@ class BME280:
 
 def build(opts: Options, hw: Hardware) -> BME280:
     address = opts.i2c_address("address", 0x76, (0x76, 0x77))
-    return BME280(hw, opts.int("bus", 1, 0, 31), address)
+    return BME280(hw, opts.integer("bus", 1, 0, 31), address)

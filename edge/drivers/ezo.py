@@ -84,12 +84,12 @@ class EZO:
 
 
 def _build(kind: Kind, opts: Options, hw: Hardware) -> EZO:
-    address = opts.int("address", kind.default_address, 0x01, 0x7F)
+    address = opts.integer("address", kind.default_address, 0x01, 0x7F)
     quantity = opts.choice("quantity", kind.quantities, kind.quantities[0])
     temp_source = opts.raw("compensate_with", "water_temp")
     if temp_source is not None and temp_source not in ("water_temp", "soil_temp", "air_temp"):
         raise opts.error("compensate_with", f"{temp_source!r} is not water_temp, soil_temp, air_temp or null")
-    return EZO(hw, opts.int("bus", 1, 0, 31), address, kind, quantity, temp_source)
+    return EZO(hw, opts.integer("bus", 1, 0, 31), address, kind, quantity, temp_source)
 
 
 def build_ph(opts: Options, hw: Hardware) -> EZO:

@@ -82,9 +82,9 @@ def build(opts: Options, hw: Hardware) -> JSNSR04T:
         raise opts.error("compensate_with", f"{temp_source!r} must be air_temp or null")
     return JSNSR04T(
         hw,
-        opts.str("port", "/dev/serial0"),
-        opts.float("mount_cm", lo=0, hi=1000),
-        opts.float("blind_cm", 25.0, 0, 100),
-        opts.float("max_cm", 450.0, 50, 800),
+        opts.text("port", "/dev/serial0"),
+        opts.number("mount_cm", lo=0, hi=1000),
+        opts.number("blind_cm", 25.0, 0, 100),
+        opts.number("max_cm", 450.0, 50, 800),
         temp_source,
     )

@@ -84,8 +84,8 @@ class MHZ19:
 
 
 def build(opts: Options, hw: Hardware) -> MHZ19:
-    port = opts.str("port", "/dev/serial0")
-    full_range = opts.int("range", 5000)
+    port = opts.text("port", "/dev/serial0")
+    full_range = opts.integer("range", 5000)
     if full_range not in RANGES:
         raise opts.error("range", f"{full_range} is not one of {', '.join(map(str, RANGES))} ppm")
-    return MHZ19(hw, port, full_range, opts.duration("warmup", "60s"), opts.bool("abc", False))
+    return MHZ19(hw, port, full_range, opts.duration("warmup", "60s"), opts.flag("abc", False))

@@ -36,7 +36,7 @@ class Options:
     def error(self, key: str, message: str) -> ConfigError:
         return ConfigError(f"{self.path}.{key}: {message}")
 
-    def str(self, key: str, default: Any = _MISSING) -> str:
+    def text(self, key: str, default: Any = _MISSING) -> str:
         v = self._get(key, default)
         if not isinstance(v, str) or not v:
             raise self.error(key, f"{v!r} is not a non-empty string")
@@ -44,9 +44,9 @@ class Options:
 
     def optional_str(self, key: str) -> str | None:
         v = self._get(key, None)
-        return None if v is None else self.str(key)
+        return None if v is None else self.text(key)
 
-    def int(self, key: str, default: Any = _MISSING, lo: int | None = None, hi: int | None = None) -> int:
+    def integer(self, key: str, default: Any = _MISSING, lo: int | None = None, hi: int | None = None) -> int:
         v = self._get(key, default)
         if isinstance(v, str):
             try:
@@ -59,7 +59,7 @@ class Options:
             raise self.error(key, f"{v} is outside {lo}..{hi}")
         return v
 
-    def float(self, key: str, default: Any = _MISSING, lo: float | None = None, hi: float | None = None) -> float:
+    def number(self, key: str, default: Any = _MISSING, lo: float | None = None, hi: float | None = None) -> float:
         v = self._get(key, default)
         if not isinstance(v, int | float) or isinstance(v, bool) or not math.isfinite(v):
             raise self.error(key, f"{v!r} is not a number")
@@ -74,7 +74,7 @@ class Options:
         except (ValueError, TypeError) as exc:
             raise self.error(key, str(exc)) from None
 
-    def bool(self, key: str, default: Any = _MISSING) -> bool:
+    def flag(self, key: str, default: Any = _MISSING) -> bool:
         v = self._get(key, default)
         if not isinstance(v, bool):
             raise self.error(key, f"{v!r} is not true/false")
@@ -87,7 +87,7 @@ class Options:
         return str(v)
 
     def i2c_address(self, key: str, default: int, allowed: tuple[int, ...]) -> int:
-        v = self.int(key, default)
+        v = self.integer(key, default)
         if v not in allowed:
             raise self.error(
                 key, f"0x{v:02x} is not an address this chip can have ({', '.join(f'0x{a:02x}' for a in allowed)})"

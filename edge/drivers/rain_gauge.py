@@ -62,7 +62,7 @@ class RainGauge:
 def build(opts: Options, hw: Hardware) -> RainGauge:
     return RainGauge(
         hw,
-        opts.int("gpio", lo=0, hi=53),
-        opts.float("mm_per_tip", 0.2794, 0.01, 5.0),
+        opts.integer("gpio", lo=0, hi=53),
+        opts.number("mm_per_tip", 0.2794, 0.01, 5.0),
         opts.duration("debounce", 0.025),
     )

@@ -67,9 +67,9 @@ class SHT4x(SensirionTH):
 
 def build_sht31(opts: Options, hw: Hardware) -> SensirionTH:
     address = opts.i2c_address("address", 0x44, (0x44, 0x45))
-    return SensirionTH(hw, opts.int("bus", 1, 0, 31), address)
+    return SensirionTH(hw, opts.integer("bus", 1, 0, 31), address)
 
 
 def build_sht4x(opts: Options, hw: Hardware) -> SHT4x:
     address = opts.i2c_address("address", 0x44, (0x44, 0x45, 0x46))
-    return SHT4x(hw, opts.int("bus", 1, 0, 31), address)
+    return SHT4x(hw, opts.integer("bus", 1, 0, 31), address)

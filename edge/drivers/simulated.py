@@ -106,8 +106,8 @@ def build(opts: Options, hw: Hardware) -> Simulated:
     raw = opts.raw("quantities", None)
     if raw is not None and (not isinstance(raw, list) or not raw):
         raise opts.error("quantities", f"{raw!r} is not a non-empty list of quantity names")
-    seed = opts.str("seed", opts.path)
-    model_name = opts.str("model", "builtin")
+    seed = opts.text("seed", opts.path)
+    model_name = opts.text("model", "builtin")
     model: SignalModel
     if model_name == "builtin":
         quantities = raw or ["air_temp", "air_humidity"]
@@ -117,4 +117,4 @@ def build(opts: Options, hw: Hardware) -> Simulated:
         model = DailySine(seed)
     else:
         model, quantities = production_model(opts, model_name, seed, raw)
-    return Simulated(tuple(quantities), model, opts.int("fail_every", 0, 0))
+    return Simulated(tuple(quantities), model, opts.integer("fail_every", 0, 0))

@@ -44,8 +44,8 @@ class SoilMoisture:
 
 def build(opts: Options, hw: Hardware) -> SoilMoisture:
     adc = build_input(opts, hw)
-    dry = (opts.float("dry_volts", lo=0, hi=6.144), opts.float("dry_vwc", 0.0, 0, 100))
-    wet = (opts.float("wet_volts", lo=0, hi=6.144), opts.float("wet_vwc", lo=0, hi=100))
+    dry = (opts.number("dry_volts", lo=0, hi=6.144), opts.number("dry_vwc", 0.0, 0, 100))
+    wet = (opts.number("wet_volts", lo=0, hi=6.144), opts.number("wet_vwc", lo=0, hi=100))
     if dry[0] <= wet[0]:
         raise opts.error("dry_volts", f"{dry[0]} V must be above wet_volts {wet[0]} V (the voltage falls as soil wets)")
     if dry[1] >= wet[1]:

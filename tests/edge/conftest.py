@@ -80,10 +80,10 @@ class Ingest:
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         if msg.topic.endswith("/status"):
             if msg.payload:
-                status = decode_status(msg.payload)
+                status = decode_status(bytes(msg.payload))
                 self.statuses.append({"state": status.state, "fw": status.fw, **status.extra})
             return
-        decoded = decode_telemetry(msg.payload, self.node)
+        decoded = decode_telemetry(bytes(msg.payload), self.node)
         assert not decoded.rejections, decoded.rejections
         with self._lock:
             for r in decoded.readings:
@@ -150,4 +150,8 @@ def publish_retained(broker_url: str, topic: str, payload: bytes) -> None:
 
 
 def status_where(ingest: Ingest, predicate: Any, timeout: float = 10.0, what: str = "") -> dict[str, Any]:
-    return wait_until(lambda: next((s for s in reversed(ingest.statuses) if predicate(s)), None), timeout, what=what)
+    def found() -> dict[str, Any] | None:
+        return next((s for s in reversed(ingest.statuses) if predicate(s)), None)
+
+    status: dict[str, Any] = wait_until(found, timeout, what=what)  # type: ignore[arg-type]
+    return status

@@ -289,8 +289,8 @@ def hardware(sys_root: Path, bus: FakeI2CBus | None = None, uart: FakeUart | Non
     """A Hardware whose buses are the given fakes (absent ones fail like a missing /dev node); no sleeping."""
     return Hardware(
         sys_root=sys_root,
-        i2c=(lambda n: bus) if bus is not None else _absent,  # type: ignore[arg-type, return-value]
-        uart=(lambda path, baud: uart) if uart is not None else _absent,  # type: ignore[arg-type, return-value]
+        i2c=(lambda n: bus) if bus is not None else _absent,  # type: ignore[arg-type]
+        uart=(lambda path, baud: uart) if uart is not None else _absent,  # type: ignore[arg-type]
         pulses=lambda root, gpio, debounce: pulses if pulses is not None else FakePulses(),
         sleep=lambda s: None,
     )

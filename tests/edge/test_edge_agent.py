@@ -82,7 +82,7 @@ def test_bad_config_is_refused_and_reported_and_sampling_goes_on(
 def test_a_sensor_giving_only_bad_values_is_reported_as_a_fault_and_others_keep_publishing(
     tmp_path: Path, broker: Mosquitto, ingest_for: Any
 ) -> None:
-    sensors = [
+    sensors: list[dict[str, Any]] = [
         {"name": "air", "driver": "simulated", "interval": "0.2s", "quantities": ["air_temp"]},
         {"name": "broken", "driver": "simulated", "interval": "0.2s", "quantities": ["water_temp"], "fail_every": 1},
     ]
@@ -163,9 +163,7 @@ def test_a_full_spool_reports_evictions_on_status(tmp_path: Path, broker: Mosqui
     assert old() == set(range(3000 - kept, 3000)), "the oldest were dropped, every newer one arrived"
 
 
-def test_a_node_with_its_own_account_needs_only_the_topics_the_registry_grants(
-    tmp_path: Path, ingest_for: Any
-) -> None:
+def test_a_node_with_its_own_account_needs_only_the_topics_the_registry_grants(tmp_path: Path, ingest_for: Any) -> None:
     import subprocess
 
     port = free_port()

@@ -14,7 +14,7 @@ from ruongso.local_services import Mosquitto, free_port
 from tests.edge.conftest import write_config
 from tests.edge.fakes import w1_slave_text, write_ds18b20
 
-SENSORS = [
+SENSORS: list[dict[str, Any]] = [
     {"name": "water-temp", "driver": "ds18b20", "quantity": "water_temp"},
     {"name": "air", "driver": "simulated", "quantities": ["air_temp"]},
 ]

@@ -55,10 +55,14 @@ def test_kill_9_while_spooling_leaves_the_spool_intact_and_loses_nothing(
     spool = tmp_path / "spool.sqlite"
     log = tmp_path / "agent.log"
     killed: dict[str, set[int]] = {}
+
+    def count() -> int:
+        return sum(len(s) for s in spooled(spool).values())
+
     for _round in range(3):
-        before = sum(len(s) for s in spooled(spool).values())
+        before = count()
         proc = start(ruongso_cmd, config, log)
-        wait_until(lambda b=before: sum(len(s) for s in spooled(spool).values()) >= b + 15, 30, what="spooling")
+        wait_until(lambda: count() >= before + 15, 30, what="spooling")  # noqa: B023 - waited on at once
         proc.kill()  # SIGKILL, mid-write as likely as not: commits run every 0.1 s
         proc.wait(10)
         assert integrity(spool) == "ok"

@@ -37,7 +37,7 @@ class Scripted:
 
 def active(driver: Scripted, samples: int = 1, retries: int = 2) -> ActiveSensor:
     (cfg,) = parse_sensors([{"name": "t", "driver": "simulated", "samples": samples, "retries": retries}])
-    return ActiveSensor(cfg, driver)  # type: ignore[arg-type]
+    return ActiveSensor(cfg, driver)
 
 
 def no_pause(_: float) -> None:
