@@ -157,3 +157,24 @@ def test_two_ingestors_on_one_shared_subscription_split_the_stream_and_a_killed_
     assert _seqs(influx, site) >= _expected(n)
     written_by_b = int(out_b.split(" points written")[0].rsplit(" ", 1)[-1])
     assert 0 < written_by_b < n, "both members took a share of the stream"
+
+
+@pytest.mark.slow
+def test_a_broker_restart_mid_stream_loses_nothing(own_broker: Mosquitto, influxd: Influxd, influx: InfluxClient,
+                                                  tmp_path: Path) -> None:
+    site, n = new_site("tb"), 4000
+    msgs = _stream(site, n)
+    s = settings(own_broker.url, influxd.url, influx.database, tmp_path / "state")
+    with running(s) as ing:
+        pub = Publisher(own_broker.url)
+        pub.publish_all(msgs[: n // 2])
+        pub.close()
+        own_broker.stop()  # queued and unacked messages persist in the broker's session store
+        own_broker.start()
+        pub = Publisher(own_broker.url)
+        pub.publish_all(msgs[n // 2:])
+        pub.close()
+        wait_until(lambda: influx.count_points("reading", f"site='{site}'") >= n, 60, interval=0.3,
+                   what="every message after the broker came back")
+        assert ing.failed is None
+    assert _seqs(influx, site) == _expected(n)
