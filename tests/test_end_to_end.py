@@ -19,11 +19,13 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from contract import topics
-from contract.wire import Reason, WireError, decode_telemetry
+from contract.wire import Reading, Reason, WireError, decode_telemetry, encode_reading
 from ruongso.influx import InfluxClient
 from ruongso.local_services import Influxd, Mosquitto
 from ruongso.mqtt import connect_and_wait, make_client, parse_mqtt_url
 from tests.waiting import wait_until
+
+PROBE = ("e2e-probe", "e2e-probe-n01")
 
 
 class Recorder:
@@ -98,8 +100,18 @@ def _run_farm(ruongso_cmd: list[str], broker: Mosquitto, influxd: Influxd, db: s
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
-        InfluxClient(influxd.url, db).create_database()  # so the test can query before the first write
-        time.sleep(0.1)
+        influx = InfluxClient(influxd.url, db)
+        influx.create_database()  # so the test can query before the first write
+        # A probe reading proves ingest is subscribed before the farm starts publishing.
+        probe = Reading(PROBE[1], "probe", 0, int(time.time() * 1000) - 1000, {"air_temp": 20.0})
+        # Sent again until stored (a message before ingest subscribes reaches nobody); the copies
+        # are the same point, so InfluxDB keeps one.
+        def probe_stored() -> bool:
+            recorder.client.publish(str(topics.telemetry(*PROBE)), encode_reading(probe), qos=1)
+            return influx.count_points("reading") >= 1
+
+        wait_until(probe_stored, 30, interval=0.3, what="ingest to store the probe reading")
+        influx.close()
         sim = subprocess.run(
             [*ruongso_cmd, "sim", "--mqtt-url", broker.url, *sim_args, "--truth", str(tmp / "truth.jsonl")],
             capture_output=True, text=True, timeout=240,
@@ -107,6 +119,7 @@ def _run_farm(ruongso_cmd: list[str], broker: Mosquitto, influxd: Influxd, db: s
         assert sim.returncode == 0, sim.stderr
     except BaseException:
         ingest.kill()
+        print(ingest.communicate(timeout=10)[0][-4000:])
         raise
     return recorder, sim, ingest
 
@@ -130,11 +143,11 @@ def test_twenty_nodes_for_two_simulated_hours_land_one_point_per_message_with_eq
     influx = InfluxClient(influxd.url, db_name)
     try:
         sent = 20 * 120
-        assert str(sent) in sim.stdout, f"sim should report {sent} reading sets: {sim.stdout}"
-        wait_until(lambda: len(recorder.messages) >= sent, 30, what="recorder to see every message")
+        assert f"reading_sets={sent}" in sim.stdout, f"sim should report {sent} reading sets: {sim.stdout}"
+        wait_until(lambda: len(recorder.messages) >= sent + 1, 30, what="recorder to see every message")
         expected, refused = _expected(recorder.messages)
-        assert len(expected) == sent and not refused
-        wait_until(lambda: influx.count_points("reading") >= sent, 60, what="every point in InfluxDB")
+        assert len(expected) == sent + 1 and not refused  # the farm's reading sets and the probe
+        wait_until(lambda: influx.count_points("reading") >= sent + 1, 60, what="every point in InfluxDB")
         assert _stored(influx) == expected
     finally:
         recorder.close()
@@ -157,7 +170,7 @@ def test_with_faults_injected_every_bad_message_is_refused_by_reason_and_every_g
         kinds = {t["kind"] for t in truth}
         assert {"malformed_json", "wrong_node", "nan", "out_of_range", "duplicate"} <= kinds, kinds
         published = int(re.search(r"messages=(\d+)", sim.stdout).group(1))  # type: ignore[union-attr]
-        wait_until(lambda: len(recorder.messages) >= published, 30, what="recorder to see every message")
+        wait_until(lambda: len(recorder.messages) >= published + 1, 30, what="recorder to see every message")
         expected, refused = _expected(recorder.messages)
         assert refused[Reason.MALFORMED_JSON] >= 1 and refused[Reason.NODE_MISMATCH] >= 1
         wait_until(lambda: _rejected(influx) == refused, 60, what="every refusal counted in `rejected`")
