@@ -18,7 +18,7 @@ class ApiSettings(RegistrySettings):
     # Longest range one request may ask for.
     max_range: str = "400d"
     # Seconds an InfluxQL result is reused for identical queries (0: never).
-    query_cache_s: float = 5.0
+    query_cache_s: float = 10.0
 
     @field_validator("latest_lookback", "max_range")
     @classmethod

@@ -40,7 +40,8 @@ def fleet(
     scope: list[str | None] = list(sites) if sites is not None else [None]
     registered = {(n.site, n.slug): n for s in scope for n in list_nodes(conn, s)}
     ctx.metrics.influx_queries.labels("fleet").inc()
-    heard = fleet_query(influx, sites, ctx.settings.latest_lookback_s, window_s)
+    active = sum(1 for n in registered.values() if n.state == "active")
+    heard = fleet_query(influx, sites, ctx.settings.latest_lookback_s, window_s, active)
     now = time.time() * 1000
     out = []
     for key in sorted(set(registered) | set(heard)):

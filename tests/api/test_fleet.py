@@ -46,3 +46,17 @@ def test_fleet_shows_a_node_that_publishes_without_being_registered(client: Test
 def test_fleet_for_a_farmer_covers_only_their_sites(client: TestClient, seeded: Seeded) -> None:
     rows = client.get("/fleet", headers=seeded.auth("farmer_b")).json()
     assert {n["site"] for n in rows} == {"farm-b"}
+
+
+def test_fleet_finds_the_last_reading_of_a_node_silent_for_days(client: TestClient, seeded: Seeded,
+                                                                 influx: InfluxClient) -> None:
+    old = write_readings(influx, "farm-a", "n02", {"air_temp": 25.0}, NOW_MS - 3 * 24 * 60 * MINUTE_MS, 1,
+                         battery_v=3.4, rssi=-101)
+    new = write_readings(influx, "farm-a", "n01", {"air_temp": 25.0}, NOW_MS - MINUTE_MS, 1, battery_v=4.1)
+
+    rows = {n["node"]: n for n in client.get("/fleet", headers=seeded.auth("admin"),
+                                             params={"site": "farm-a"}).json()}
+
+    assert (rows["n02"]["last_seen"], rows["n02"]["battery_v"], rows["n02"]["rssi"]) == (old[0], 3.4, -101)
+    assert (rows["n01"]["last_seen"], rows["n01"]["battery_v"], rows["n01"]["rssi"]) == (new[0], 4.1, None)
+    assert rows["n02"]["age_s"] > 3 * 86_400 - 60
