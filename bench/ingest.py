@@ -132,7 +132,7 @@ def scrape(port: int) -> dict[str, float]:
         return {}
     out = {}
     for line in text.splitlines():
-        for name in ("messages_total", "points_written_total"):
+        for name in ("messages_total", "points_written_total", "spool_bytes"):
             if line.startswith(f"ruongso_ingest_{name}{{"):
                 out[name] = float(line.rsplit(" ", 1)[1])
     return out
@@ -192,6 +192,62 @@ def ingest_run(broker: Mosquitto, influxd: Influxd, msgs: list[tuple[str, bytes]
             "redelivered": dups}
 
 
+def outage_run(broker: Mosquitto, influxd: Influxd, state: Path, seconds: float, rate: int,
+               nodes: int) -> dict[str, float]:
+    """Live load at `rate` msgs/s; InfluxDB stopped for `seconds` in the middle; everything must arrive."""
+    db, port = "outage", free_port()
+    lead = 10.0
+    msgs = messages(int(rate * (seconds + 2 * lead)), nodes)
+    proc = start(ingest_cmd(broker, influxd, db, state, 0, "", port), state / "outage.log")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not scrape(port):
+        time.sleep(0.2)
+    time.sleep(1)
+    target = parse_mqtt_url(broker.url)
+    pub = make_client(target, f"bench-outage-{os.getpid()}")
+    pub.max_inflight_messages_set(1000)
+    pub.max_queued_messages_set(0)
+    connect_and_wait(pub, target)
+    t0 = time.perf_counter()
+    peak_rss = peak_spool = 0.0
+    stopped = restarted = False
+    infos = []
+    for i, (t, p) in enumerate(msgs):
+        infos.append(pub.publish(t, p, qos=1))
+        if i % 200 == 0:
+            elapsed = time.perf_counter() - t0
+            if not stopped and elapsed >= lead:
+                influxd.stop()
+                stopped = True
+            if stopped and not restarted and elapsed >= lead + seconds:
+                influxd.start()
+                restarted = True
+            peak_rss = max(peak_rss, peak_rss_mb(proc.pid))
+            peak_spool = max(peak_spool, scrape(port).get("spool_bytes", 0))
+            ahead = i / rate - elapsed
+            if ahead > 0:
+                time.sleep(ahead)
+    if not restarted:
+        influxd.start()
+    for info in infos:
+        info.wait_for_publish(60)
+    pub.disconnect()
+    pub.loop_stop()
+    t_published = time.perf_counter()
+    n = len(msgs)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and scrape(port).get("points_written_total", 0) < n:
+        peak_rss = max(peak_rss, peak_rss_mb(proc.pid))
+        time.sleep(0.2)
+    caught_up = time.perf_counter() - t_published
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(60)
+    with InfluxClient(influxd.url, db) as c:
+        got = c.count_points("reading")
+    return {"sent": n, "lost": n - got, "peak_rss_mb": peak_rss, "peak_spool_mb": peak_spool / 2**20,
+            "caught_up_s": caught_up}
+
+
 def micro(msgs: list[tuple[str, bytes]]) -> dict[str, float]:
     sample = [p for _t, p in msgs[:20000]]
     node = [topics.NodeTopic.parse(t).node for t, _p in msgs[:20000]]
@@ -247,6 +303,8 @@ def main() -> None:
     ap.add_argument("--messages", type=int, default=100_000)
     ap.add_argument("--nodes", type=int, default=200)
     ap.add_argument("--instances", type=int, nargs="*", default=[1, 2])
+    ap.add_argument("--outage", type=float, default=0, help="also: InfluxDB down this many seconds under load")
+    ap.add_argument("--outage-rate", type=int, default=2000, help="messages/s during the outage run")
     args = ap.parse_args()
     msgs = messages(args.messages, args.nodes)
     tmp = Path(tempfile.mkdtemp(prefix="ruongso-bench-ingest-"))
@@ -274,6 +332,11 @@ def main() -> None:
                   f"{r['cpu_per_10k']:.2f} with start-up (target ≤ 0.5); "
                   f"peak RSS {r['peak_rss_mb']:.0f} MB/process; lost {r['lost']:.0f}, "
                   f"duplicated points {r['dup_points']:.0f} (redeliveries absorbed: {r['redelivered']:.0f})")
+        if args.outage:
+            o = outage_run(broker, influxd, tmp, args.outage, args.outage_rate, args.nodes)
+            print(f"InfluxDB down {args.outage:.0f} s under {args.outage_rate} msgs/s: {o['sent']:,.0f} sent, "
+                  f"lost {o['lost']:.0f}; peak spool {o['peak_spool_mb']:.1f} MB, peak RSS {o['peak_rss_mb']:.0f} MB; "
+                  f"all written {o['caught_up_s']:.1f} s after the last publish; the load ran on 10 s past the outage")
     finally:
         broker.stop()
         influxd.stop()
