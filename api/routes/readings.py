@@ -85,8 +85,8 @@ def _latest(
     nodes = [
         NodeLatest(
             node=n,
-            values=[LatestValue(quantity=name, value=v, unit=QUANTITIES[name].unit, t=t)
-                    for name in names if (tv := found[n].get(name)) for t, v in [tv]],
+            values=[LatestValue(quantity=name, value=found[n][name][1], unit=QUANTITIES[name].unit,
+                                t=found[n][name][0]) for name in names if name in found[n]],
         )
         for n in sorted(found)
     ]
