@@ -47,9 +47,13 @@ class RejectedLines:
 
 
 class DeadLetterFile:
-    def __init__(self, path: Path) -> None:
+    """Append-only JSON lines; past `max_bytes` the file becomes `<name>.1` (replacing the older one),
+    so a flood of bad messages cannot fill the disk while the newest evidence is always kept."""
+
+    def __init__(self, path: Path, max_bytes: int = 256 << 20) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.max_bytes = max_bytes
         self._f = open(self.path, "ab")  # noqa: SIM115 - kept open for the service's lifetime
         self._logged: Counter[str] = Counter()
         self.suppressed: Counter[str] = Counter()
@@ -59,6 +63,11 @@ class DeadLetterFile:
         self._f.write(b"".join(orjson.dumps(d.as_json(now_ms)) + b"\n" for d in letters))
         self._f.flush()
         os.fsync(self._f.fileno())
+        if self._f.tell() >= self.max_bytes:
+            self._f.close()
+            os.replace(self.path, self.path.with_name(self.path.name + ".1"))
+            self._f = open(self.path, "ab")  # noqa: SIM115
+            event(log, "dead_letters_rotated", kept=f"{self.path.name}.1")
         for d in letters:
             if self._logged[d.reason] < LOG_PER_REASON:
                 self._logged[d.reason] += 1

@@ -32,11 +32,6 @@ _OK = MQTTErrorCode.MQTT_ERR_SUCCESS
 _NO_PROPERTIES = Properties(PacketTypes.PUBLISH)
 
 
-def _fresh_in_packet() -> dict[str, object]:
-    return {"command": 0, "have_remaining": 0, "remaining_count": [], "remaining_mult": 1,
-            "remaining_length": 0, "packet": bytearray(b""), "to_process": 0, "pos": 0}
-
-
 class BufferedClient(mqtt.Client):
     _rbuf: bytes = b""
     _rpos: int = 0
@@ -61,14 +56,21 @@ class BufferedClient(mqtt.Client):
             whole = self._whole_packet()
             if whole is not None:
                 command, packet = whole
-                self._in_packet = _fresh_in_packet()
-                self._in_packet.update(command=command, have_remaining=1, remaining_length=len(packet),
-                                       packet=packet)
+                # Exactly the state paho's own reader leaves before handling a packet (bytes, not a
+                # bytearray copy: every handler only slices and unpacks it).
+                self._in_packet = {
+                    "command": command, "have_remaining": 1, "remaining_count": [], "remaining_mult": 1,
+                    "remaining_length": len(packet), "packet": packet,  # type: ignore[typeddict-item]
+                    "to_process": 0, "pos": 0,
+                }
                 try:
                     rc = self._packet_handle()
                 except mqtt.MalformedPacket:
                     rc = MQTTErrorCode.MQTT_ERR_PROTOCOL
-                self._in_packet = _fresh_in_packet()
+                self._in_packet = {
+                    "command": 0, "have_remaining": 0, "remaining_count": [], "remaining_mult": 1,
+                    "remaining_length": 0, "packet": bytearray(b""), "to_process": 0, "pos": 0,
+                }
                 return rc
         return super()._packet_read()
 

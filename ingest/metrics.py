@@ -129,7 +129,7 @@ class _Collector:
 def serve(metrics: Metrics, host: str, port: int) -> Any:
     """Start `/metrics` on host:port; returns the server (call `.shutdown()`)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Collector(metrics))  # type: ignore[arg-type]
+    registry.register(_Collector(metrics))
     server, _thread = start_http_server(port, addr=host, registry=registry)
     return server
 

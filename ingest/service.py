@@ -75,7 +75,7 @@ class Ingestor:
         s = self.settings
         self._lock_state_dir(s.state_path)
         self.spool = Spool(s.state_path / "spool", s.spool_max_bytes)
-        self.dead = DeadLetterFile(s.dead_letter_path)
+        self.dead = DeadLetterFile(s.dead_letter_path, s.dead_letter_max_bytes)
         self.influx = InfluxClient(s.influx_url, s.influx_db, s.influx_user, s.influx_password)
         try:
             self.influx.create_database()
@@ -189,7 +189,7 @@ class Ingestor:
                 topic = msg.topic
             except UnicodeDecodeError:
                 topic = msg._topic.decode("utf-8", errors="replace")
-            payload = msg.payload
+            payload = bytes(msg.payload)  # already bytes on the fast path: no copy
             seed = None
             if topic.endswith("/ack"):
                 conv, seed = Converted(), _ack_seed(topic, payload)

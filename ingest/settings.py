@@ -35,6 +35,7 @@ class IngestSettings(ServiceSettings):
     state_dir: Path | None = None
     spool_max_bytes: int = 1 << 30
     dead_letter_file: Path | None = None
+    dead_letter_max_bytes: int = 256 << 20  # then rotated to <file>.1
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 9471  # 0 turns the Prometheus endpoint off
     pipeline_interval_s: float = 10.0
@@ -58,7 +59,8 @@ class IngestSettings(ServiceSettings):
             raise ValueError("must be 1-64 of A-Z a-z 0-9 _ . -")
         return v
 
-    @field_validator("batch_size", "batch_ms", "receive_maximum", "spool_max_bytes", "session_expiry_s")
+    @field_validator("batch_size", "batch_ms", "receive_maximum", "spool_max_bytes", "session_expiry_s",
+                     "dead_letter_max_bytes")
     @classmethod
     def _positive(cls, v: int) -> int:
         if v <= 0:

@@ -319,7 +319,7 @@ class Writer(threading.Thread):
                 if not self._refused(lines, err):
                     return
             self.spool.pop()
-            self._written([tuple(s) for s in rec["seqs"]], rec["points"])  # type: ignore[misc]
+            self._written([tuple(s) for s in rec["seqs"]], rec["points"])
             self._update_spool_metrics()
         if not self.spool.records:
             event(log, "spool_replayed")

@@ -12,7 +12,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from ingest.convert import DeadLetter
-from ingest.deadletters import RejectedLines
+from ingest.deadletters import DeadLetterFile, RejectedLines
 from ingest.fastmqtt import BufferedClient
 from ingest.lineproto import field_string
 from ingest.progress import AckTracker, HealthTracker, SeqWindow
@@ -201,3 +201,13 @@ def test_the_buffered_client_receives_exactly_what_stock_paho_receives(broker: M
         c.close()
     pub.disconnect()
     pub.loop_stop()
+
+
+def test_the_dead_letter_file_rotates_past_its_cap_keeping_the_newest(tmp_path: Path) -> None:
+    f = DeadLetterFile(tmp_path / "dl.jsonl", max_bytes=2000)
+    for i in range(40):
+        f.append([DeadLetter("bad_seq", "farm/s/n/telemetry", f"letter {i}", "{}", "s", "n")], 1)
+    f.close()
+    newest = (tmp_path / "dl.jsonl").read_text().splitlines()
+    older = (tmp_path / "dl.jsonl.1").read_text().splitlines()
+    assert "letter 39" in newest[-1] and older and len(newest) + len(older) < 40
