@@ -9,6 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import orjson
+
+from contract.topics import is_slug
+from contract.wire import BOOT_RE
+
 BOOTS_PER_NODE = 3
 # Readings above an unfilled hole kept per window; beyond it they are forgotten (the node sends
 # them again because they stay unacknowledged), so one node's long outage cannot exhaust memory.
@@ -142,3 +147,54 @@ class AckTracker:
                 out.append((site, node, boot, w.low))
         self._dirty = {}
         return out
+
+
+# --- sharing settled seqs between the members of a shared subscription ---------------------------
+
+
+def progress_topic(group: str) -> str:
+    """Where the members of one shared-subscription group tell each other what they settled.
+
+    Internal to ingest (not part of the wire format): a broker that deals a node's messages
+    round-robin splits its seqs between members, and each member's cumulative watermark would stop
+    at the first seq another member wrote.
+    """
+    return f"ruongso/ingest/{group}/progress"
+
+
+def encode_progress(seqs: Iterable[tuple[str, str, str, int]]) -> bytes:
+    """Settled seqs as ranges per (site, node, boot): `[[site, node, boot, [[first, last], …]], …]`."""
+    by_key: dict[tuple[str, str, str], list[int]] = {}
+    for site, node, boot, seq in seqs:
+        by_key.setdefault((site, node, boot), []).append(seq)
+    doc = []
+    for (site, node, boot), values in by_key.items():
+        values.sort()
+        ranges: list[list[int]] = []
+        for v in values:
+            if ranges and v <= ranges[-1][1] + 1:
+                ranges[-1][1] = max(ranges[-1][1], v)
+            else:
+                ranges.append([v, v])
+        doc.append([site, node, boot, ranges])
+    return orjson.dumps(doc)
+
+
+def decode_progress(payload: bytes) -> list[tuple[str, str, str, int]]:
+    """The seqs of `encode_progress`; ValueError for anything else (a member never trusts garbage)."""
+    out: list[tuple[str, str, str, int]] = []
+    try:
+        doc = orjson.loads(payload)
+        if not isinstance(doc, list):
+            raise ValueError("not a list")
+        for site, node, boot, ranges in doc:
+            if not (is_slug(site) and is_slug(node) and isinstance(boot, str) and BOOT_RE.match(boot)):
+                raise ValueError("bad identifiers")
+            for first, last in ranges:
+                if not (isinstance(first, int) and isinstance(last, int) and 0 <= first <= last
+                        and last - first <= MAX_ABOVE):
+                    raise ValueError("bad range")
+                out.extend((site, node, boot, s) for s in range(first, last + 1))
+    except (orjson.JSONDecodeError, TypeError) as exc:
+        raise ValueError(f"not a progress message: {exc}") from None
+    return out

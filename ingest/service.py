@@ -24,6 +24,7 @@ from ingest.convert import Converted, Converter
 from ingest.deadletters import DeadLetterFile, now_ms
 from ingest.fastmqtt import BufferedClient
 from ingest.metrics import Metrics, instance_tag, serve
+from ingest.progress import decode_progress, encode_progress, progress_topic
 from ingest.settings import IngestSettings
 from ingest.spool import Spool
 from ingest.writer import Pending, Seq, Writer, WriterConfig
@@ -59,6 +60,7 @@ class Ingestor:
         self.client: mqtt.Client | None = None
         self.writer: Writer | None = None
         self._subscribed = threading.Event()
+        self._progress_topic = progress_topic(settings.share_group) if settings.share_group else None
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -83,7 +85,8 @@ class Ingestor:
             event(log, "create_database_deferred", logging.WARNING, error=str(exc)[:200])
         cfg = WriterConfig(s.batch_size, s.batch_ms, s.retry_budget_s, s.retry_max_s, s.ack_interval_s,
                            s.pipeline_interval_s)
-        self.writer = Writer(cfg, self.influx, self.spool, self.dead, self.metrics, self._ack, self._publish_acks)
+        self.writer = Writer(cfg, self.influx, self.spool, self.dead, self.metrics, self._ack, self._publish_acks,
+                             self._share_progress if self._progress_topic else None)
         self.writer.start()
         if s.metrics_port:
             try:
@@ -168,12 +171,15 @@ class Ingestor:
                 # A session that once subscribed without a group would otherwise get every message
                 # twice: once for the old plain subscription, once through the group.
                 client.unsubscribe(topics.ALL_TELEMETRY)
-            client.subscribe([
+            subs = [
                 (self.settings.telemetry_filter, SubscribeOptions(qos=1)),
                 (topics.ALL_STATUS, SubscribeOptions(qos=1)),
                 # Retained acks say what an earlier run settled; our own publishes need not come back.
                 (ACK_FILTER, SubscribeOptions(qos=1, noLocal=True)),
-            ])
+            ]
+            if self._progress_topic:
+                subs.append((self._progress_topic, SubscribeOptions(qos=1, noLocal=True)))
+            client.subscribe(subs)
         except Exception as exc:
             event(log, "on_connect_failed", logging.ERROR, error=repr(exc))
 
@@ -190,12 +196,14 @@ class Ingestor:
             except UnicodeDecodeError:
                 topic = msg._topic.decode("utf-8", errors="replace")
             payload = bytes(msg.payload)  # already bytes on the fast path: no copy
-            seed = None
+            seed = progress = None
             if topic.endswith("/ack"):
                 conv, seed = Converted(), _ack_seed(topic, payload)
+            elif topic == self._progress_topic:
+                conv, progress = Converted(), _progress(payload)
             else:
                 conv = self.converter.convert(topic, payload)
-            self.writer.queue.put(Pending(msg.mid, msg.qos, self._gen, conv, seed))
+            self.writer.queue.put(Pending(msg.mid, msg.qos, self._gen, conv, seed, progress))
         except Exception as exc:  # nothing raises out of a callback; the message stays unacked
             event(log, "message_not_handled", logging.ERROR, error=repr(exc))
 
@@ -217,6 +225,11 @@ class Ingestor:
             except (ValueError, RuntimeError) as exc:
                 event(log, "ack_not_published", logging.WARNING, node=node, error=str(exc))
 
+    def _share_progress(self, seqs: list[Seq]) -> None:
+        client = self.client
+        if client is not None and self._progress_topic:
+            client.publish(self._progress_topic, encode_progress(seqs), qos=1)
+
     def run_until(self, stop: threading.Event) -> int:
         """Block until `stop` is set (or the writer died); 0 on a clean stop."""
         while not stop.wait(0.5):
@@ -235,3 +248,10 @@ def _ack_seed(topic: str, payload: bytes) -> Seq | None:
         return None
     return (t.site, t.node, a.boot, a.seq)
 
+
+def _progress(payload: bytes) -> list[Seq] | None:
+    try:
+        return decode_progress(payload)
+    except ValueError as exc:
+        event(log, "progress_ignored", logging.WARNING, error=str(exc)[:200])
+        return None

@@ -44,6 +44,7 @@ class Pending:
     gen: int  # connection generation: a PUBACK is valid only on the connection that delivered it
     conv: Converted
     seed: Seq | None = None  # a retained ack read back from the broker
+    progress: list[Seq] | None = None  # seqs another member of the shared subscription settled
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ class Writer(threading.Thread):
         metrics: Metrics,
         ack: Callable[[list[Pending]], None],
         publish_acks: Callable[[list[Seq]], None],
+        share_progress: Callable[[list[Seq]], None] | None = None,
     ) -> None:
         super().__init__(name="ingest-writer", daemon=True)
         self.cfg = cfg
@@ -75,6 +77,7 @@ class Writer(threading.Thread):
         self.metrics = metrics
         self._ack = ack
         self._publish_acks = publish_acks
+        self._share_progress = share_progress
         self.queue: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
         self.rejected_lines = RejectedLines()
         self.health = HealthTracker()
@@ -151,6 +154,8 @@ class Writer(threading.Thread):
                 seqs.extend(c.seqs)
             if p.seed is not None:
                 self.acks.seed(*p.seed)
+            if p.progress:
+                self.acks.settled(p.progress)
         self.metrics.messages_in += len(batch)
         for site, node, boot, seq in seqs:
             self.health.observe(site, node, boot, seq)
@@ -168,7 +173,7 @@ class Writer(threading.Thread):
             self._holding = True
             return
         if not lines:
-            self.acks.settled(seqs)
+            self._settle(seqs)
         self._ack(batch)
         self.metrics.acked += len(batch)
 
@@ -284,7 +289,13 @@ class Writer(threading.Thread):
         if self._influx_down:
             self._influx_down = False
             event(log, "influx_back")
-        self.acks.settled(seqs)
+        self._settle(seqs)
+
+    def _settle(self, seqs: list[Seq]) -> None:
+        if seqs:
+            self.acks.settled(seqs)
+            if self._share_progress is not None:
+                self._share_progress(seqs)
 
     def _went_down(self) -> None:
         if not self._influx_down:

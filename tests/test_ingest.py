@@ -286,3 +286,24 @@ def test_pipeline_figures_are_written_every_interval(
     row = rows[-1]
     assert row["messages_in"] >= 5 and row["rejected"] == 0 and row["spool_bytes"] == 0
     assert {"influx_errors", "dead_letters", "write_latency_ms_p95", "batch_size_mean"} <= set(row)
+
+
+def test_members_of_a_shared_subscription_share_progress_so_the_ack_watermark_covers_both_halves(
+    broker: Mosquitto, influxd: Influxd, influx: InfluxClient, tmp_path: Path
+) -> None:
+    site = new_site()
+    group = f"g{site}"
+    a = _settings(broker, influxd, influx.database, tmp_path / "a", client_id=f"a-{site}", share_group=group)
+    b = _settings(broker, influxd, influx.database, tmp_path / "b", client_id=f"b-{site}", share_group=group)
+    listener = AckListener(broker.url, site)
+    pub = Publisher(broker.url)
+    try:
+        with running(a) as ing_a, running(b) as ing_b:
+            pub.publish_all([telemetry(site, reading("n1", i, boot="bootS")) for i in range(200)])
+            wait_until(lambda: "n1" in listener.acks and decode_ack(listener.acks["n1"]).seq == 199, 20,
+                       what="watermark 199")
+            # both took part: without shared progress neither could have acked past the other's seqs
+            assert ing_a.metrics.points_written > 0 and ing_b.metrics.points_written > 0
+    finally:
+        pub.close()
+        listener.close()

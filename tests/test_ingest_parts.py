@@ -15,7 +15,7 @@ from ingest.convert import DeadLetter
 from ingest.deadletters import DeadLetterFile, RejectedLines
 from ingest.fastmqtt import BufferedClient
 from ingest.lineproto import field_string
-from ingest.progress import AckTracker, HealthTracker, SeqWindow
+from ingest.progress import AckTracker, HealthTracker, SeqWindow, decode_progress, encode_progress
 from ingest.settings import IngestSettings
 from ingest.spool import Spool, SpoolFull
 from ruongso.influx import InfluxClient
@@ -211,3 +211,13 @@ def test_the_dead_letter_file_rotates_past_its_cap_keeping_the_newest(tmp_path: 
     newest = (tmp_path / "dl.jsonl").read_text().splitlines()
     older = (tmp_path / "dl.jsonl.1").read_text().splitlines()
     assert "letter 39" in newest[-1] and older and len(newest) + len(older) < 40
+
+
+def test_progress_messages_carry_seqs_as_ranges_and_refuse_garbage() -> None:
+    seqs = [("s", "n", "b", i) for i in (5, 1, 2, 3, 9)] + [("s", "m", "b", 0)]
+    payload = encode_progress(seqs)
+    assert b"[1,3]" in payload
+    assert sorted(decode_progress(payload)) == sorted(seqs)
+    for bad in (b"{}", b"[[1,2,3,4]]", b'[["s","n","b",[[3,1]]]]', b"nope", b'[["S P","n","b",[]]]'):
+        with pytest.raises(ValueError):
+            decode_progress(bad)
