@@ -161,3 +161,4 @@ def test_light_flat_at_zero_is_normal_at_night_and_a_dead_sensor_by_day() -> Non
     assert f.of("light.stuck") == []
     f.series("n1", night + 5 * HOUR, 10 * MINUTE, [{"light": 0.0}] * 20)  # 10:00-13:20, still dark
     assert len(f.of("light.stuck", "firing")) == 1
+
