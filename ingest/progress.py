@@ -21,12 +21,15 @@ MAX_ABOVE = 100_000
 
 
 class SeqWindow:
-    __slots__ = ("above", "high", "low")
+    __slots__ = ("above", "counted_to", "high", "high_prev", "low")
 
     def __init__(self, low: int = -1) -> None:
         self.low = low
         self.high = low
         self.above: set[int] = set()
+        # node health only: holes are judged one report late (see `settled_holes`)
+        self.counted_to = low
+        self.high_prev = low
 
     def add(self, seq: int) -> bool:
         """Record `seq`; False if it was already there (a repeat)."""
@@ -56,6 +59,21 @@ class SeqWindow:
             self.low += 1
             self.above.remove(self.low)
         self.high = max(self.high, self.low)
+
+    def settled_holes(self) -> int:
+        """Seqs still missing a whole report interval after a later seq arrived, each counted once.
+
+        Judging a hole one interval late keeps out-of-order arrivals (a node's store-and-forward
+        replay behind its live readings, another member's progress) from counting as losses.
+        """
+        upto, start = self.high_prev, self.counted_to
+        holes = 0
+        if upto > start:
+            seen = max(0, min(self.low, upto) - start) + sum(1 for s in self.above if start < s <= upto)
+            holes = (upto - start) - seen
+            self.counted_to = upto
+        self.high_prev = self.high
+        return holes
 
 
 NodeKey = tuple[str, str]  # site, node
@@ -102,18 +120,23 @@ class HealthTracker:
         if h is None:
             h = self._interval[key] = Health()
         h.received += 1
-        high = w.high
         if not w.add(seq):
             h.duplicates += 1
             return
-        if seq > high + 1:
-            h.gaps += seq - high - 1
-        h.last_seq = seq
+        h.last_seq = max(h.last_seq, seq)
         if len(w.above) >= MAX_ABOVE:  # a hole that will never fill: stop carrying it
             w.raise_low(w.high)
 
     def report(self) -> dict[NodeKey, Health]:
+        """Counts since the last report, per node; gaps are holes that outlived one interval."""
         out, self._interval = self._interval, {}
+        for key, boots in self._boots.nodes.items():
+            gaps = sum(w.settled_holes() for w in boots.values())
+            if gaps:
+                h = out.get(key)
+                if h is None:
+                    h = out[key] = Health(last_seq=max(w.high for w in boots.values()))
+                h.gaps += gaps
         return out
 
 

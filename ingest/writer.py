@@ -88,7 +88,7 @@ class Writer(threading.Thread):
         self._next_probe = 0.0
         self._probe_delay = 0.2
         self._next_ack = time.monotonic() + cfg.ack_interval_s
-        self._next_report = time.monotonic() + cfg.pipeline_interval_s
+        self._next_report = self._grid_after(time.time())
         self._holding = False
         self._update_spool_metrics()
 
@@ -156,6 +156,9 @@ class Writer(threading.Thread):
                 self.acks.seed(*p.seed)
             if p.progress:
                 self.acks.settled(p.progress)
+                # Another member's share of the stream: node health counts the whole group's.
+                for site, node, boot, seq in p.progress:
+                    self.health.observe(site, node, boot, seq)
         self.metrics.messages_in += len(batch)
         for site, node, boot, seq in seqs:
             self.health.observe(site, node, boot, seq)
@@ -351,12 +354,20 @@ class Writer(threading.Thread):
             dirty = self.acks.take_dirty()
             if dirty:
                 self._publish_acks(dirty)
-        if force or now >= self._next_report:
-            self._next_report = now + self.cfg.pipeline_interval_s
-            self._report()
+        wall = time.time()
+        if force or wall >= self._next_report:
+            self._next_report = self._grid_after(wall)
+            # The last report at a stop is off the grid: it must not overwrite the interval's point.
+            grid = int(wall // self.cfg.pipeline_interval_s * self.cfg.pipeline_interval_s * 1000)
+            self._report(now_ms() if force else grid)
 
-    def _report(self) -> None:
-        ts = now_ms()
+    def _grid_after(self, wall: float) -> float:
+        """Reports fall on a wall-clock grid, so the members of a shared subscription cover the same
+        intervals and write their `node_health` points at the same timestamp (one point, not two)."""
+        step = self.cfg.pipeline_interval_s
+        return (wall // step + 1) * step
+
+    def _report(self, ts: int) -> None:
         lines = [self.metrics.pipeline_line(ts)]
         for (site, node), h in self.health.report().items():
             lines.append(

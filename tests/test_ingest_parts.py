@@ -97,12 +97,15 @@ def test_a_window_advances_only_over_contiguous_seqs_and_spots_repeats() -> None
     assert w.low == 10 and not w.add(7)
 
 
-def test_node_health_counts_received_duplicates_and_gaps_per_interval() -> None:
+def test_node_health_counts_repeats_at_once_and_a_gap_only_when_it_outlives_an_interval() -> None:
     h = HealthTracker()
-    for seq in (100, 101, 101, 104, 105):  # first seen mid-boot at 100: nothing before is "missing"
+    for seq in (100, 101, 101, 104, 105, 108):  # first seen mid-boot at 100: nothing before is "missing"
         h.observe("s", "n", "b", seq)
     got = h.report()[("s", "n")]
-    assert (got.received, got.duplicates, got.gaps, got.last_seq) == (5, 1, 2, 105)
+    assert (got.received, got.duplicates, got.gaps, got.last_seq) == (6, 1, 0, 108)
+    h.observe("s", "n", "b", 102)  # late, within the interval: not a loss
+    got = h.report()[("s", "n")]
+    assert (got.received, got.duplicates, got.gaps) == (1, 0, 3)  # 103, 106, 107 never came
     assert h.report() == {}
 
 
