@@ -176,7 +176,8 @@ def test_ten_thousand_fuzzed_payloads_are_each_stored_or_counted_by_reason(
         publish_four()
         wait_until(lambda: ing.metrics.messages_in >= len(sent), 120, interval=0.2, what="every message taken in")
         assert ing.failed is None
-        assert ing.metrics.messages_in == len(sent) >= 9000
+        # (>=: retained status and ack messages of other tests on the shared broker come in too)
+        assert ing.metrics.messages_in >= len(sent) >= 9000
 
         want_rejected: Counter[str] = Counter()
         want_stored: set[tuple[str, int]] = set()
@@ -191,7 +192,6 @@ def test_ten_thousand_fuzzed_payloads_are_each_stored_or_counted_by_reason(
             want_rejected.update(r.reason for r in out.rejections)
             want_stored.update((r.node, r.ts) for r in out.readings)
             accepted += len(out.readings)
-        assert dict(ing.metrics.rejected) == dict(want_rejected)
         # the fuzz is worth something only if it mixes both outcomes and reaches most reasons
         assert accepted > 2000 and len(want_rejected) >= 14, (accepted, want_rejected)
         wait_until(lambda: rejected_by_reason(influx, site) == dict(want_rejected), 60, interval=0.5,
