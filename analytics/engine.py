@@ -91,7 +91,7 @@ class NodeState:
 
     def suppressed(self, q: str) -> bool:
         f = self.faults.get(q)
-        if f is not None and (f.is_implausible or f.stuck):
+        if f is not None and (f.is_implausible or f.stuck or f.physical_drift):
             return True
         d = self.drift.get(q)
         return d is not None and d.active
@@ -352,7 +352,7 @@ class Engine:
                 f.good_since_bad += 1
                 accepted = [(ts, v)]
             else:
-                accepted = f.observe(ts, v, q == "light" and self._daylight(ns, ts))
+                accepted = f.observe(ts, v, self._sun(ns, ts) if q == "light" else 0)
             series = ns.series.get(q)
             if series is None:
                 series = ns.series[q] = Series()
@@ -380,11 +380,13 @@ class Engine:
 
     # -- sensor faults -------------------------------------------------------------------------------
 
-    def _daylight(self, ns: NodeState, ts: int) -> bool:
-        """The sun is more than an hour above the horizon at the site (FAO-56 day length, §8.7)."""
+    def _sun(self, ns: NodeState, ts: int) -> int:
+        """1 if the sun is more than an hour up at the site, −1 if more than an hour down, else 0 (§8.7)."""
         rise, set_ = sun_times_local_h(ns.cfg.lat, ns.cfg.lon, _day_of_year(ts))
         hour = ((ts + ICT_MS) % DAY_MS) / HOUR_MS
-        return rise + 1.0 <= hour <= set_ - 1.0
+        if rise + 1.0 <= hour <= set_ - 1.0:
+            return 1
+        return -1 if hour < rise - 1.0 or hour > set_ + 1.0 else 0
 
     def _neighbour_drift(self, ns: NodeState, q: str, v: float, ts: int) -> None:
         peers = self.latest.setdefault((ns.site, q), {})
@@ -410,7 +412,7 @@ class Engine:
             "implausible": f.is_implausible,
             "stuck": f.stuck,
             "spike": f.spike_active(ts),
-            "drift": d is not None and d.active,
+            "drift": (d is not None and d.active) or f.physical_drift,
         }
         value = ns.raw.get(q)
         for kind, cond in conds.items():

@@ -4,7 +4,9 @@
 - stuck: the same value for longer than the quantity's normal variability allows;
 - spike: one reading far from both neighbours (robust z of the streaming detector, or a step beyond
   the quantity's rate-of-change limit), confirmed when the next reading comes back;
-- drift: a two-sided CUSUM of the node's difference from each node of its site measuring the same
+- drift, from physics where one applies: light at night (a light sensor reading daylight in the dark),
+  soil pH moving faster than soil pH can (its hourly mean off its daily mean by `SLOW_DRIFT`);
+- drift against neighbours: a two-sided CUSUM of the node's difference from each node of its site measuring the same
   quantity (weather is common to them, a drifting probe is not); the node drifts when it has drifted
   from most of its peers, which also tells the drifting node from the ones it is compared with.
 A reading that fails a check is kept out of the agronomic aggregates.
@@ -43,6 +45,11 @@ DRIFT_QUANTITIES: Final = frozenset({
 })
 NO_NEIGHBOUR_DRIFT_PROFILES: Final = frozenset({"pig_barn", "poultry_barn"})
 LEARN_SAMPLES: Final = 288  # about a day at 5-min readings: long enough to see the normal flat runs
+# Night (sun more than an hour below the horizon): above this a light sensor is broken or drifting.
+# Moonlight is < 1 lux; 1000 lux leaves room for a lamp near the node (UNSOURCED ESTIMATE).
+NIGHT_LIGHT_LUX: Final = 1000.0
+# Quantities that cannot change fast: hourly mean this far from the daily mean = drift (UNSOURCED).
+SLOW_DRIFT: Final[dict[str, float]] = {"soil_ph": 0.3}
 SPIKE_HOLD_MS: Final = 1_800_000
 SPIKE_Z: Final = 5.0  # a spike: this far from the local median, in noise units, …
 SPIKE_RETURN: Final = 0.3  # … and the next reading back within this share of the jump;
@@ -73,6 +80,10 @@ class SeriesFaults:
         # ts, value, the value before it, its z, whether the two values before it were equal
         self.candidate: tuple[int, float, float, float, bool] | None = None
         self.spike_z = SPIKE_Z_BY_QUANTITY.get(quantity, SPIKE_Z)
+        self.physical_drift = False
+        self.night_glow = 0
+        self.fast = self.slow = 0.0
+        self.far = 0
 
     def implausible(self, ts: int) -> None:
         self.implausible_ts = ts
@@ -89,14 +100,17 @@ class SeriesFaults:
         learned = 2 * self.max_run if self.n >= LEARN_SAMPLES else 0
         return max(self.base, min(learned, 4 * self.base))
 
-    def observe(self, ts: int, v: float, daylight: bool = False) -> list[tuple[int, float]]:
+    def observe(self, ts: int, v: float, sun: int = 0) -> list[tuple[int, float]]:
         """Check one plausible reading; return the readings (this one or a held one) that are good.
 
-        `daylight`: the sun is well up at the node, so even light 0 must move (a dead light sensor).
+        `sun` (light only): 1 when the sun is well up at the node (light 0 must move: a dead sensor),
+        −1 when it is well down (light must be dark), 0 otherwise.
         """
         self.good_since_bad += 1
         self.n += 1
         good: list[tuple[int, float]] = []
+        daylight = sun > 0
+        self._physical_drift(v, sun)
         # stuck
         if self.prev is not None and v == self.prev:
             self.run += 1
@@ -127,6 +141,26 @@ class SeriesFaults:
             self.res = abs(v - self.prev)
         self.prev2, self.prev, self.prev_ts = self.prev, v, ts
         return good
+
+    def _physical_drift(self, v: float, sun: int) -> None:
+        if self.quantity == "light":
+            if sun < 0:
+                self.night_glow = self.night_glow + 1 if v > NIGHT_LIGHT_LUX else 0
+                self.physical_drift = self.night_glow >= 3
+            return
+        limit = SLOW_DRIFT.get(self.quantity)
+        if limit is None:
+            return
+        self.fast = v if self.n == 1 else self.fast + (v - self.fast) / 12.0
+        if not self.physical_drift:
+            self.slow = v if self.n == 1 else self.slow + (v - self.slow) / min(self.n, 288)
+        off = abs(self.fast - self.slow)
+        if self.n >= 288:
+            self.far = self.far + 1 if off > limit else 0
+            if self.far >= 3:
+                self.physical_drift = True
+            elif off < limit / 2:
+                self.physical_drift = False
 
     def _jump(self, ts: int, v: float, z_short: float) -> bool:
         assert self.prev is not None

@@ -162,3 +162,24 @@ def test_light_flat_at_zero_is_normal_at_night_and_a_dead_sensor_by_day() -> Non
     f.series("n1", night + 5 * HOUR, 10 * MINUTE, [{"light": 0.0}] * 20)  # 10:00-13:20, still dark
     assert len(f.of("light.stuck", "firing")) == 1
 
+
+
+def test_daylight_readings_in_the_dark_are_a_drifting_light_sensor() -> None:
+    f = Feeder(Engine(), "t-rice-4")
+    f.series("n1", MIDNIGHT_ICT, 10 * MINUTE, [{"light": float(i % 2)} for i in range(12)])
+    assert f.of("light.drift") == []
+    f.series("n1", MIDNIGHT_ICT + 2 * HOUR, 10 * MINUTE, [{"light": 20000.0 + 10 * i} for i in range(4)])
+    assert len(f.of("light.drift", "firing")) == 1
+
+
+def test_soil_ph_cannot_move_half_a_unit_in_hours() -> None:
+    rnd = random.Random(7)
+    f = Feeder(Engine(), "t-veg-1")
+    ts = MIDNIGHT_ICT
+    for i in range(288 * 2 + 60):
+        drift = 0.01 * (i - 288 * 2) if i >= 288 * 2 else 0.0
+        f.send("n1", ts, {"soil_ph": round(6.2 + rnd.gauss(0, 0.02) + drift, 2)})
+        ts += 5 * MINUTE
+        if i == 288 * 2 - 1:
+            assert f.of("soil_ph.drift") == []
+    assert len(f.of("soil_ph.drift", "firing")) == 1
