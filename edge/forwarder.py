@@ -5,9 +5,15 @@ yet), so replaying 100k readings never piles them up in memory. On every (re)con
 back to the start: whatever is still in the outbox is unconfirmed and is sent again (InfluxDB's
 last-write-wins makes a repeat harmless). In `ack` mode a row is deleted when ingest's retained
 cumulative ack covers its (boot, seq); if the oldest sent row is still there `ack_timeout` after it
-was sent, the cursor rewinds to it. While no ack makes progress (ingest down for hours) the timeout
-doubles at each rewind, up to 64 × `ack_timeout`, so a node on 4G does not resend its whole outbox
-every minute; the first ack that deletes something brings it back to `ack_timeout`.
+was sent, the cursor rewinds to it and that boot is rebased (outbox.py: published under a fresh
+alias numbered from its first remaining row), so a hole ingest can never fill cannot block it for
+ever. While no ack makes progress (ingest down for hours) the timeout doubles at each rewind, up to
+64 × `ack_timeout`, so a node on 4G does not resend its whole outbox every minute; the first ack that
+deletes something brings it back to `ack_timeout`.
+
+In `ack` mode one boot at a time is in flight: rows of the next boot wait until the previous boot's
+sent rows are acknowledged. Ingest publishes one watermark per node per ack interval (the boot that
+moved last), so a replay of an older boot interleaved with new readings would never see its ack.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ class Forwarder:
         self.connected = False
         self.cursor = 0
         self.inflight: dict[int, tuple[int, int]] = {}
-        self.sent: deque[tuple[int, int, float]] = deque()  # (first id, last id, when)
+        self.sent: deque[tuple[int, int, float, str]] = deque()  # (first id, last id, when, wire boot)
         self.published = 0
         self.resent_rounds = 0
         self.stalled_rounds = 0
@@ -83,7 +89,8 @@ class Forwarder:
             self.sent.popleft()  # fully confirmed
         timeout = self.ack_timeout_s * 2 ** min(self.stalled_rounds, MAX_BACKOFF_DOUBLINGS)
         if self.sent and self._mono() - self.sent[0][2] > timeout:
-            event(log, "resend_unacked", logging.INFO, from_id=oldest, after_s=timeout)
+            alias = self.outbox.rebase_oldest()
+            event(log, "resend_unacked", logging.INFO, from_id=oldest, after_s=timeout, rebased_as=alias)
             self.resent_rounds += 1
             self.stalled_rounds += 1
             self._rewind()
@@ -96,6 +103,8 @@ class Forwarder:
         rows = self.outbox.next_batch(self.cursor, self.batch_size)
         if not rows:
             return False
+        if self.confirm == "ack" and self.sent and self.sent[-1][3] != rows[0].boot:
+            return False  # the previous boot's ack first (see the module docstring)
         readings = [r.reading(self.node) for r in rows]
         payload = encode_reading(readings[0]) if len(readings) == 1 else encode_batch(readings)
         info = self.link.publish(self.link.telemetry_topic, payload)
@@ -104,7 +113,7 @@ class Forwarder:
             # try again later from the same cursor; a copy paho kept anyway is a harmless repeat.
             return False
         self.inflight[info.mid] = (rows[0].id, rows[-1].id)
-        self.sent.append((rows[0].id, rows[-1].id, self._mono()))
+        self.sent.append((rows[0].id, rows[-1].id, self._mono(), rows[0].boot))
         self.cursor = rows[-1].id
         self.published += len(rows)
         return True

@@ -6,9 +6,16 @@ lost; WAL never leaves it half-written). New readings wait in memory and are com
 `commit_every` seconds, so the SD card sees one write per interval instead of one per reading; only
 committed rows are ever published, so nothing leaves the node that a crash could take back.
 
-The file is bounded: when the pages in use exceed `max_bytes`, the oldest rows are evicted and
-counted (persisted, reported on status). Rows are deleted when ingest's cumulative ack (boot, seq)
-covers them, or on PUBACK in `confirm: puback` mode.
+The file is bounded: when the pages in use exceed `max_bytes`, the oldest rows are evicted (down to
+90 % of the bound, so it happens rarely) and counted (persisted, reported on status). Rows are
+deleted when ingest's cumulative ack (boot, seq) covers them, or on PUBACK in `confirm: puback` mode.
+
+A boot's seqs can have a hole that ingest will never see filled — rows evicted before they were
+sent, or ingest restarted and forgot how far it had got with an older boot — and ingest's cumulative
+ack would then never pass it. So such a boot is published under an alias ("rebased"): a fresh boot id
+whose seq 0 is the boot's first remaining row (wire seq = seq − offset). Rows keep their stored
+(boot, seq); the alias is applied when a batch is built and undone when its ack comes. Evictions
+rebase the boots they cut into; the forwarder rebases the oldest boot when its ack times out.
 
 Readings taken before the clock was sane are stored with ts NULL plus kernel boot id and monotonic
 time, never published, and stamped (or, from an earlier kernel boot, dropped and counted) later.
@@ -17,6 +24,7 @@ time, never published, and stamped (or, from an earlier kernel boot, dropped and
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -28,7 +36,9 @@ from contract.wire import Reading
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS readings (
-    id INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: ids never come back after the table empties, so the forwarder's cursor
+    -- (the last id it sent) can never skip a new row.
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     boot TEXT NOT NULL,
     seq INTEGER NOT NULL,
     ts INTEGER,
@@ -91,6 +101,10 @@ class Outbox:
         self.evicted = int(self.get_meta("evicted") or 0)
         self.unstampable = int(self.get_meta("unstampable") or 0)
         self.last_ts = int(self.get_meta("last_ts") or 0)
+        # stored boot → (wire boot, offset); see the module docstring.
+        self.aliases: dict[str, tuple[str, int]] = {
+            k: (v[0], int(v[1])) for k, v in json.loads(self.get_meta("aliases") or "{}").items()
+        }
         self._depth = self._db.execute("SELECT COUNT(*) FROM readings").fetchone()[0]
         self._held = self._db.execute("SELECT COUNT(*) FROM readings WHERE ts IS NULL").fetchone()[0]
         # A bound lowered in the config applies at once, before anything is published.
@@ -143,24 +157,49 @@ class Outbox:
         return int((pages - free) * self._page_size)
 
     def _evict_over_bound(self) -> None:
+        if self.used_bytes() <= self.max_bytes:
+            return
         evicted = 0
-        while self.used_bytes() > self.max_bytes:
+        boots: set[str] = set()
+        while self.used_bytes() > self.max_bytes * 0.9:
             total = self._db.execute("SELECT COUNT(*) FROM readings").fetchone()[0]
             if total == 0:
                 break
             chunk = max(16, total // 20)
-            held = self._db.execute(
-                "SELECT COUNT(*) FROM (SELECT ts FROM readings ORDER BY id LIMIT ?) WHERE ts IS NULL", (chunk,)
-            ).fetchone()[0]
+            oldest = self._db.execute("SELECT boot, ts FROM readings ORDER BY id LIMIT ?", (chunk,)).fetchall()
+            boots.update(boot for boot, _ in oldest)
             n = self._db.execute(
                 "DELETE FROM readings WHERE id IN (SELECT id FROM readings ORDER BY id LIMIT ?)", (chunk,)
             ).rowcount
             evicted += n
             self._depth -= n
-            self._held -= held
-        if evicted:
-            self.evicted += evicted
-            self._set_meta("evicted", str(self.evicted))
+            self._held -= sum(1 for _, ts in oldest if ts is None)
+        self.evicted += evicted
+        self._set_meta("evicted", str(self.evicted))
+        for boot in boots:
+            self._rebase(boot)
+
+    def _rebase(self, boot: str) -> str | None:
+        first = self._db.execute("SELECT MIN(seq) FROM readings WHERE boot = ?", (boot,)).fetchone()[0]
+        if first is None:
+            self.aliases.pop(boot, None)
+            wire = None
+        else:
+            wire = "r" + secrets.token_hex(4)
+            self.aliases[boot] = (wire, int(first))
+        # Aliases of boots with no rows left are dead weight.
+        self.aliases = {
+            b: a for b, a in self.aliases.items()
+            if self._db.execute("SELECT 1 FROM readings WHERE boot = ? LIMIT 1", (b,)).fetchone()
+        }  # fmt: skip
+        self._set_meta("aliases", json.dumps(self.aliases))
+        return wire
+
+    def rebase_oldest(self) -> str | None:
+        """Publish the oldest stamped row's boot under a fresh alias from its first remaining row."""
+        with self._lock:
+            row = self._db.execute("SELECT boot FROM readings WHERE ts IS NOT NULL ORDER BY id LIMIT 1").fetchone()
+            return None if row is None else self._rebase(row[0])
 
     def stamp_held(self, stamp: Callable[[int], int], kernel_boot: str) -> tuple[int, int]:
         """Give held rows of this kernel boot their wall time; drop (and count) those of earlier boots."""
@@ -195,15 +234,33 @@ class Outbox:
                 (after_id, limit),
             )
             rows = [Row(*r) for r in cur.fetchall()]
+            aliases = dict(self.aliases)
+        if aliases:
+            rows = [self._wire(r, aliases.get(r.boot)) for r in rows]
         if rows:
             boot = rows[0].boot
             cut = next((i for i, r in enumerate(rows) if r.boot != boot), len(rows))
             rows = rows[:cut]
         return rows
 
+    @staticmethod
+    def _wire(row: Row, alias: tuple[str, int] | None) -> Row:
+        if alias is None:
+            return row
+        return Row(row.id, alias[0], row.seq - alias[1], row.ts, row.body)
+
     def ack(self, boot: str, seq: int) -> int:
         """Delete every row of `boot` with seq ≤ `seq` (ingest's cumulative acknowledgement)."""
-        return self._delete("DELETE FROM readings WHERE boot = ? AND seq <= ? AND ts IS NOT NULL", (boot, seq))
+        stored = next(((b, off) for b, (wire, off) in self.aliases.items() if wire == boot), None)
+        if stored is not None:
+            boot, seq = stored[0], seq + stored[1]
+        n = self._delete("DELETE FROM readings WHERE boot = ? AND seq <= ? AND ts IS NOT NULL", (boot, seq))
+        if n and boot in self.aliases:
+            with self._lock:
+                if not self._db.execute("SELECT 1 FROM readings WHERE boot = ? LIMIT 1", (boot,)).fetchone():
+                    del self.aliases[boot]
+                    self._set_meta("aliases", json.dumps(self.aliases))
+        return n
 
     def delete_range(self, first_id: int, last_id: int) -> int:
         return self._delete("DELETE FROM readings WHERE id BETWEEN ? AND ?", (first_id, last_id))

@@ -64,6 +64,7 @@ class Ingest:
         self.received: list[tuple[str, int]] = []
         self.quantities: set[str] = set()
         self.timestamps: dict[tuple[str, int], int] = {}
+        self.ts_received: list[int] = []  # a reading sent again under a rebased boot keeps its ts
         self.statuses: list[dict[str, Any]] = []
         self._contiguous: dict[str, int] = {}
         self._seen: dict[str, set[int]] = {}
@@ -90,10 +91,12 @@ class Ingest:
                 self.received.append((r.boot, r.seq))
                 self.quantities.update(r.m)
                 self.timestamps[(r.boot, r.seq)] = r.ts
+                self.ts_received.append(r.ts)
                 seen = self._seen.setdefault(r.boot, set())
                 seen.add(r.seq)
             for boot, seen in self._seen.items():
-                upto = self._contiguous.get(boot, min(seen) - 1)
+                # Like ingest (ingest/progress.py): a boot's watermark starts below seq 0.
+                upto = self._contiguous.get(boot, -1)
                 while upto + 1 in seen:
                     upto += 1
                 self._contiguous[boot] = upto

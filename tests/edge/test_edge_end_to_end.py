@@ -8,9 +8,11 @@ wall-clock length. The acks come from the real ingestor.
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 from edge.config import load_node_config
+from edge.outbox import Outbox, Pending, body_of
 from ruongso.influx import InfluxClient
 from ruongso.local_services import Influxd, Mosquitto
 from tests.edge.conftest import running, write_config
@@ -25,15 +27,20 @@ def seqs_in_influx(influx: InfluxClient, node: str) -> list[int]:
     ]
 
 
+def start_ingest(
+    tmp_path: Path, broker: Mosquitto, influxd: Influxd, db: str, cmd: list[str]
+) -> subprocess.Popen[bytes]:
+    args = [*cmd, "ingest", "--mqtt-url", broker.url, "--influx-url", influxd.url, "--influx-db", db,
+            "--metrics-port", "0", "--state-dir", str(tmp_path / "ingest")]  # fmt: skip
+    with (tmp_path / "ingest.log").open("w") as log:
+        return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+
+
 def test_every_reading_taken_during_a_broker_outage_lands_in_influxdb_once(
     tmp_path: Path, own_broker: Mosquitto, influxd: Influxd, influx: InfluxClient, ruongso_cmd: list[str]
 ) -> None:
     cfg = load_node_config(write_config(tmp_path, own_broker.url, spool={"ack_timeout": "5s"}))
-    ingest_cmd = [*ruongso_cmd, "ingest", "--mqtt-url", own_broker.url, "--influx-url", influxd.url,
-                  "--influx-db", influx.database, "--metrics-port", "0",
-                  "--state-dir", str(tmp_path / "ingest")]  # fmt: skip
-    with (tmp_path / "ingest.log").open("w") as log:
-        ingest = subprocess.Popen(ingest_cmd, stdout=log, stderr=subprocess.STDOUT)
+    ingest = start_ingest(tmp_path, own_broker, influxd, influx.database, ruongso_cmd)
     try:
         with running(cfg) as agent:
             wait_until(lambda: len(seqs_in_influx(influx, cfg.node)) >= 5, 30, what="first points in InfluxDB")
@@ -49,3 +56,28 @@ def test_every_reading_taken_during_a_broker_outage_lands_in_influxdb_once(
         ingest.wait(30)
     stored = seqs_in_influx(influx, cfg.node)
     assert sorted(stored) == list(range(len(stored))), "one point per reading: no gap, no second point"
+
+
+def test_after_the_spool_overflowed_ingest_acks_the_survivors_and_the_spool_drains(
+    tmp_path: Path, broker: Mosquitto, influxd: Influxd, influx: InfluxClient, ruongso_cmd: list[str]
+) -> None:
+    cfg = load_node_config(write_config(tmp_path, broker.url, spool={"max_bytes": "64KiB", "ack_timeout": "5s"}))
+    box = Outbox(cfg.spool.path, 10**9)  # a long outage: 3000 readings waiting, far over the bound
+    ts = int(time.time() * 1000) - 3_600_000
+    for seq in range(3000):
+        box.add(Pending("longoutage", seq, ts + seq * 1000, "k", 0, body_of({"air_temp": 25.0}, None, None)))
+    box.flush()
+    box.close()
+    ingest = start_ingest(tmp_path, broker, influxd, influx.database, ruongso_cmd)
+    try:
+        with running(cfg) as agent:
+            kept = 3000 - agent.outbox.evicted
+            wait_until(lambda: agent.outbox.depth < 10, 30, what="survivors acked by ingest despite the hole")
+            wait_until(lambda: "longoutage" not in agent.outbox.aliases, 10, what="the rebased boot fully acked")
+    finally:
+        ingest.terminate()
+        ingest.wait(30)
+    q = f"SELECT air_temp FROM reading WHERE node = '{cfg.node}' AND time < now() - 5m"
+    old = [ts_ms for series in influx.query(q) for ts_ms, _ in series.values]
+    assert len(old) == kept, "every surviving reading stored once"
+    assert old == [ts + seq * 1000 for seq in range(3000 - kept, 3000)], "the oldest were the ones evicted"

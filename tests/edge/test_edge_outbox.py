@@ -60,12 +60,15 @@ def test_the_bound_evicts_oldest_first_counts_them_and_keeps_the_file_flat(tmp_p
         box.flush()
         assert box.used_bytes() <= 64 * 1024
         sizes.append(path.stat().st_size)
-    kept = [r.seq for r in box.next_batch(0, 1000)]
-    assert kept == list(range(seq - len(kept), seq)), "the newest readings are kept, contiguous"
-    assert box.evicted == seq - box.depth > 0
+    rows = box.next_batch(0, 1000)
+    kept = len(rows)
+    assert box.evicted == seq - box.depth == seq - kept > 0, "only the oldest were evicted"
+    # Published under an alias whose seq 0 is the first survivor, so ingest's cumulative ack can pass.
+    assert rows[0].boot != "b" and [r.seq for r in rows] == list(range(kept))
+    assert box.aliases["b"] == (rows[0].boot, seq - kept)
     assert sizes[-1] == sizes[len(sizes) // 2], "the database file stops growing once the bound is reached"
     box.close()
-    assert Outbox(path, 64 * 1024).evicted == seq - len(kept), "the eviction count survives a restart"
+    assert Outbox(path, 64 * 1024).evicted == seq - kept, "the eviction count survives a restart"
 
 
 def test_held_readings_are_stamped_from_monotonic_time_or_dropped_if_from_another_kernel_boot(tmp_path: Path) -> None:
@@ -113,3 +116,36 @@ def test_ack_timeout_doubles_while_no_ack_makes_progress(tmp_path: Path) -> None
     assert sends == [0, 11, 32, 73, 154], "resent after 10, 20, 40, 80 s without an ack"
     fwd.on_ack(b'{"boot":"b","seq":2,"ts":1}')
     assert fwd.stalled_rounds == 0 and box.depth == 0
+
+
+def test_after_an_eviction_the_alias_keeps_seqs_contiguous_and_its_ack_deletes_the_right_rows(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "s.sqlite", 64 * 1024)
+    seq = 0
+    while not box.evicted:
+        for _ in range(100):
+            box.add(pending("cur", seq))
+            seq += 1
+        box.flush()
+    wire, offset = box.aliases["cur"]
+    for _ in range(5):  # the running boot goes on after the eviction
+        box.add(pending("cur", seq))
+        seq += 1
+    box.flush()
+    rows = box.next_batch(0, 1000)
+    assert {r.boot for r in rows} == {wire} and [r.seq for r in rows] == list(range(seq - offset))
+    assert box.ack(wire, 9) == 10
+    assert box.next_batch(0, 1)[0].seq == 10
+    assert box.ack("cur", offset + 14) == 5, "an ack under the stored name still counts"
+    reopened = Outbox(tmp_path / "s.sqlite", 64 * 1024)
+    assert reopened.aliases == box.aliases and reopened.next_batch(0, 1)[0].seq == 15
+
+
+def test_row_ids_never_come_back_after_the_outbox_empties(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "s.sqlite", 10**7)
+    box.add(pending("b", 0))
+    box.flush()
+    cursor = box.next_batch(0, 10)[-1].id
+    box.ack("b", 0)
+    box.add(pending("b", 1))
+    box.flush()
+    assert [r.seq for r in box.next_batch(cursor, 10)] == [1], "a cursor past the last sent row sees the new one"
