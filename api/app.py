@@ -16,7 +16,7 @@ from api.publisher import ControlPublisher
 from api.query_cache import CachedReader, QueryCache
 from api.routes import alerts, fleet, health, nodes, readings, sites
 from api.settings import ApiSettings
-from registry.db import open_registry
+from registry.db import ConnectionPool, open_registry
 from ruongso import __version__
 from ruongso.influx import InfluxClient
 
@@ -38,13 +38,15 @@ def create_app(settings: ApiSettings, influx: InfluxClient | None = None) -> Fas
     metrics = ApiMetrics()
     reader = CachedReader(client, QueryCache(settings.query_cache_s))
     publisher = ControlPublisher(settings.mqtt_url, settings.mqtt_ca_file)
-    ctx = AppContext(settings, client, reader, QueryCache(settings.query_cache_s), publisher, metrics)
+    pool = ConnectionPool(settings.registry_url)
+    ctx = AppContext(settings, pool, client, reader, QueryCache(settings.query_cache_s), publisher, metrics)
     metrics.watch_cache("influxql", reader.cache)
     metrics.watch_cache("response", ctx.responses)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        pool.close()
         if influx is None:
             client.close()
 

@@ -8,12 +8,14 @@ from api.metrics import ApiMetrics
 from api.publisher import ControlPublisher
 from api.query_cache import CachedReader, QueryCache
 from api.settings import ApiSettings
+from registry.db import ConnectionPool
 from ruongso.influx import InfluxClient
 
 
 @dataclass(slots=True)
 class AppContext:
     settings: ApiSettings
+    registry: ConnectionPool
     influx: InfluxClient
     reader: CachedReader
     # Finished JSON bodies of read endpoints, keyed by the request URL (authorisation is checked first).

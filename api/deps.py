@@ -13,7 +13,6 @@ from api.context import AppContext
 from api.query_cache import CachedReader
 from contract.topics import SLUG_RE
 from registry import tokens
-from registry.db import connect
 from registry.models import Token
 from registry.sites import get_site
 from ruongso.influx import InfluxClient
@@ -36,11 +35,11 @@ ContextDep = Annotated[AppContext, Depends(get_context)]
 
 
 async def get_registry(ctx: ContextDep) -> AsyncIterator[sqlite3.Connection]:
-    conn = connect(ctx.settings.registry_url)
+    conn = ctx.registry.acquire()
     try:
         yield conn
     finally:
-        conn.close()
+        ctx.registry.release(conn)
 
 
 RegistryDep = Annotated[sqlite3.Connection, Depends(get_registry)]

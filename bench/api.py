@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -86,39 +87,92 @@ def summary(latencies: list[float], seconds: float) -> dict[str, float]:
     return {"n": len(ms), "p50": q[49], "p95": q[94], "p99": q[98], "rps": len(ms) / seconds}
 
 
+class RawHttp:
+    """A minimal HTTP/1.1 keep-alive client on asyncio streams: one connection per simulated client.
+
+    The load generator shares this machine's two cores with the API and InfluxDB; httpx's pool costs
+    several times more CPU per request than the API's own cached answer, so it would measure itself.
+    """
+
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    def request_bytes(self, target: str, form: dict[str, str] | None) -> bytes:
+        if form is None:
+            return f"GET {target} HTTP/1.1\r\nHost: {self.host}\r\n{self.head}\r\n".encode()
+        body = urlencode(form).encode()
+        return (f"POST {target} HTTP/1.1\r\nHost: {self.host}\r\n{self.head}"
+                f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n"
+                ).encode() + body
+
+    async def send(self, request: bytes) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(request)
+        await self.writer.drain()
+        head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
+        status = int(head.split(" ", 2)[1])
+        if "transfer-encoding: chunked" in head:
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n")).strip(), 16)
+                await self.reader.readexactly(size + 2)
+                if size == 0:
+                    break
+        else:
+            length = int(head.split("content-length:", 1)[1].split("\r\n", 1)[0])
+            await self.reader.readexactly(length)
+        return status
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
 async def load(url: str, headers: dict[str, str], clients: int, seconds: float, think_s: float = 0.0,
                params: dict[str, str] | None = None, data: dict[str, str] | None = None) -> dict[str, float]:
     """`clients` concurrent loops for `seconds`; GET (or POST form `data`); latencies of 2xx answers."""
     latencies: list[float] = []
     errors = 0
     last_error = [""]
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(headers=headers, timeout=300, limits=limits) as http:
-        deadline = time.perf_counter() + seconds
+    parts = urlsplit(url)
+    target = parts.path + ("?" + urlencode(params, doseq=True) if params else "")
+    deadline = time.perf_counter() + seconds
 
-        async def one() -> None:
-            nonlocal errors
-            if think_s:
-                # People do not press refresh in step: spread the first request over one think time.
-                await asyncio.sleep(random.uniform(0, think_s))
+    async def one() -> None:
+        nonlocal errors
+        http = RawHttp(url, headers)
+        request = http.request_bytes(target, data)
+        if think_s:
+            # People do not press refresh in step: spread the first request over one think time.
+            await asyncio.sleep(random.uniform(0, think_s))
+        try:
             while time.perf_counter() < deadline:
                 t = time.perf_counter()
                 try:
-                    r = await (http.post(url, data=data) if data else http.get(url, params=params))
-                except httpx.HTTPError as exc:
+                    status = await asyncio.wait_for(http.send(request), 300)
+                except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
                     errors += 1
                     last_error[0] = repr(exc)
+                    http.close()
+                    http = RawHttp(url, headers)
                     continue
-                if r.status_code < 300:
+                if status < 300:
                     latencies.append(time.perf_counter() - t)
                 else:
                     errors += 1
                 if think_s:
                     await asyncio.sleep(random.uniform(0.5 * think_s, 1.5 * think_s))
+        finally:
+            http.close()
 
-        started = time.perf_counter()
-        await asyncio.gather(*(one() for _ in range(clients)))
-        elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
     if errors:
         print(f"   ({errors} failed requests; last: {last_error[0] or 'non-2xx answer'})")
     return summary(latencies, elapsed) if latencies else {"n": 0, "p50": 0, "p95": 0, "p99": 0, "rps": 0}

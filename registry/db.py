@@ -9,6 +9,7 @@ translates `?` to `%s` (docs/api.md, "PostgreSQL").
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -123,3 +124,38 @@ class transaction:
         self.conn.execute("ROLLBACK")
         if isinstance(exc, sqlite3.IntegrityError):
             raise Conflict(f"conflicts with what the registry holds: {exc}") from None
+
+
+class ConnectionPool:
+    """Open connections kept for reuse (opening one costs ~0.25 ms, a request's whole registry work less).
+
+    A connection is lent to one user at a time and comes back in autocommit mode (`transaction` always
+    commits or rolls back), so the next borrower starts clean. At most `size` idle connections are kept.
+    """
+
+    def __init__(self, url: str, size: int = 16) -> None:
+        self.url = url
+        self.size = size
+        self._idle: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def acquire(self) -> sqlite3.Connection:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return connect(self.url)
+
+    def release(self, conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:
+            conn.rollback()
+        with self._lock:
+            if len(self._idle) < self.size:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()

@@ -162,3 +162,24 @@ def test_the_edge_agent_accepts_the_node_yaml_provisioning_writes(conn: sqlite3.
 
     assert (merged["site"], merged["node"], expected, interval) == ("farm-a", "n1", ("air_temp", "air_humidity"), 30)
     assert merged["mqtt"] == {"url": "mqtt://broker:1883", "username": "farm-a.n1", "password": done.config["password"]}
+
+
+def test_the_connection_pool_reuses_connections_and_returns_them_clean(tmp_path: Path) -> None:
+    from registry.db import ConnectionPool
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    open_registry(url).close()
+    pool = ConnectionPool(url, size=1)
+    first = pool.acquire()
+    first.execute("BEGIN")
+    first.execute("INSERT INTO communes (slug, name) VALUES ('x', 'X')")
+    pool.release(first)
+    assert pool.acquire() is first
+    assert first.execute("SELECT count(*) FROM communes").fetchone()[0] == 0
+    second = pool.acquire()
+    assert second is not first
+    pool.release(first)
+    pool.release(second)  # over the size: closed, not kept
+    with pytest.raises(sqlite3.ProgrammingError):
+        second.execute("SELECT 1")
+    pool.close()
