@@ -82,6 +82,7 @@ class NodeState:
         self.seqs: set[int] = set()
         self.first_seq = 0
         self.loss = 0.0
+        self.fired_days: dict[str, set[int]] = {}
 
     def fault(self, q: str) -> SeriesFaults:
         f = self.faults.get(q)
@@ -220,6 +221,15 @@ class _Ctx(dict[str, Any]):
         if d.day != ict_day(self.ts):
             raise Missing(q)
         return d.hi
+
+    def _agg_consecutive_days(self, rule: str) -> int:
+        """Days in a row, today included, on which `rule` held. The one profile use
+        (`rice_blast_crit`) also requires that rule's condition now, so today counts."""
+        days = self.ns.fired_days.get(rule, set())
+        d, n = ict_day(self.ts) - 1, 1
+        while d in days:
+            n, d = n + 1, d - 1
+        return n
 
     def _agg_night_mean(self, q: str) -> float:
         v = self._series(q).night.closed
@@ -497,6 +507,8 @@ class Engine:
                 cond = None
             elif r.inhibited_by and lc.is_active((ns.site, ns.node, r.inhibited_by)):
                 cond = False
+                # The inhibiting rule implies this one's condition: it holds today all the same.
+                ns.fired_days.setdefault(r.id, set()).add(ict_day(ts))
             else:
                 try:
                     cond = bool(eval(r.expr.held if lc.is_firing(key) else r.expr.code, _SAFE, ctx))
@@ -506,6 +518,8 @@ class Engine:
                 continue
             if cond is False and key not in lc.active:
                 continue
+            if cond:
+                ns.fired_days.setdefault(r.id, set()).add(ict_day(ts))
             meta = {"quantity": r.quantity, "threshold": r.threshold, "op": r.op, "kind": r.kind,
                     "audience": r.audience, "vi_hint": r.vi_hint, "rule": r.id, "threshold_rule": r.threshold_rule}
             t = lc.evaluate(key, cond, ts, r.min_duration_ms, r.severity, meta)

@@ -25,6 +25,8 @@ AGGREGATES: Final = frozenset({
     "mean_10min", "mean_1h", "max_1h", "sum_1h", "sum_24h", "twa_8h",
     "daily_mean", "daily_min", "daily_max", "night_mean",
 })
+# Functions of another rule of the same node, named by its id (`consecutive_days(rice_blast_warn)`).
+RULE_FUNCTIONS: Final = frozenset({"consecutive_days"})
 FUNCTIONS: Final = frozenset({"vpd", "dewpoint", "thi", "heat_index", "do_pct_sat", "blast_lwd_required_h"})
 CONTEXT_NAMES: Final = frozenset({"hour", "month", "stage", "do_forecast_sunrise", "lwd_h", "lwd_mean_temp"})
 # Context values computed from quantities: a fault on those suppresses the rule.
@@ -66,17 +68,20 @@ def _check(tree: ast.AST, source: str) -> tuple[set[str], set[str]]:
             if not isinstance(node.func, ast.Name) or node.keywords:
                 raise ExprError(f"{source!r}: only plain calls of known functions are supported")
             fn = node.func.id
-            if fn not in AGGREGATES and fn not in FUNCTIONS:
+            if fn not in AGGREGATES and fn not in FUNCTIONS and fn not in RULE_FUNCTIONS:
                 raise ExprError(f"{source!r}: function {fn}() is not evaluated yet")
+            if fn in RULE_FUNCTIONS and (len(node.args) != 1 or not isinstance(node.args[0], ast.Name)):
+                raise ExprError(f"{source!r}: {fn}() takes one rule id")
             if fn in AGGREGATES and (len(node.args) != 1 or not isinstance(node.args[0], ast.Name)):
                 raise ExprError(f"{source!r}: {fn}() takes one quantity name")
         parent = getattr(node, "_parent", None)
-        if isinstance(node, ast.Name) and not (isinstance(parent, ast.Call) and parent.func is node):
+        rule_arg = isinstance(parent, ast.Call) and getattr(parent.func, "id", None) in RULE_FUNCTIONS
+        if isinstance(node, ast.Name) and not (isinstance(parent, ast.Call) and parent.func is node) and not rule_arg:
             if node.id in QUANTITIES:
                 quantities.add(node.id)
             elif node.id in CONTEXT_NAMES:
                 names.add(node.id)
-            elif node.id not in AGGREGATES and node.id not in FUNCTIONS:
+            elif node.id not in AGGREGATES and node.id not in FUNCTIONS and node.id not in RULE_FUNCTIONS:
                 raise ExprError(f"{source!r}: name {node.id!r} is not known here")
     return quantities, names
 
@@ -84,7 +89,7 @@ def _check(tree: ast.AST, source: str) -> tuple[set[str], set[str]]:
 class _QuoteAggregateArgs(ast.NodeTransformer):
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
-        if isinstance(node.func, ast.Name) and node.func.id in AGGREGATES:
+        if isinstance(node.func, ast.Name) and (node.func.id in AGGREGATES or node.func.id in RULE_FUNCTIONS):
             arg = node.args[0]
             assert isinstance(arg, ast.Name)
             node.args = [ast.copy_location(ast.Constant(arg.id), arg)]

@@ -111,6 +111,25 @@ def _threshold_of(expr: CompiledExpr) -> float | None:
     return None
 
 
+def _clauses(e: CompiledExpr) -> list[str]:
+    """The `and` clauses of an expression, as comparable dumps."""
+    import ast
+
+    body = ast.parse(e.source, mode="eval").body
+    parts = body.values if isinstance(body, ast.BoolOp) and isinstance(body.op, ast.And) else [body]
+    return [ast.dump(p) for p in parts]
+
+
+def _inhibitor(e: CompiledExpr, by_shape: dict[str, str], crit_clauses: list[tuple[list[str], str]]) -> str | None:
+    """The critical rule that implies this warning: same shape with other numbers, or the warning's
+    condition and more (`rice_blast_crit` = `rice_blast_warn`'s condition and the heading stage)."""
+    if e.shape in by_shape:
+        return by_shape[e.shape]
+    mine = _clauses(e)
+    return next((cid for clauses, cid in crit_clauses if clauses[: len(mine)] == mine and len(clauses) > len(mine)),
+                None)
+
+
 def _named_rules(specs: list[dict[str, Any]]) -> tuple[list[Rule], list[tuple[str, str]]]:
     compiled: list[tuple[dict[str, Any], CompiledExpr]] = []
     unsupported = []
@@ -120,6 +139,7 @@ def _named_rules(specs: list[dict[str, Any]]) -> tuple[list[Rule], list[tuple[st
         except ExprError as exc:
             unsupported.append((spec["id"], str(exc)))
     crit_by_shape = {e.shape: s["id"] for s, e in compiled if s.get("severity") == "critical"}
+    crit_clauses = [(_clauses(e), s["id"]) for s, e in compiled if s.get("severity") == "critical"]
     rules = []
     for spec, e in compiled:
         forecast = bool(e.names & FORECAST_NAMES)
@@ -129,7 +149,7 @@ def _named_rules(specs: list[dict[str, Any]]) -> tuple[list[Rule], list[tuple[st
             severity=spec.get("severity", "warning"), expr=e,
             min_duration_ms=int(float(spec.get("min_duration_s") or 0) * 1000),
             quantity=quantity, threshold=_threshold_of(e), value_source=_value_source(e), vi_hint=spec.get("vi"),
-            inhibited_by=crit_by_shape.get(e.shape) if spec.get("severity") == "warning" else None,
+            inhibited_by=_inhibitor(e, crit_by_shape, crit_clauses) if spec.get("severity") == "warning" else None,
         ))
     return rules, unsupported
 

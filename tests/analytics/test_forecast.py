@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from analytics.engine import Engine
 from analytics.forecast import DoForecast
+from analytics.sites import SiteDirectory
 from analytics.texts import hhmm
 from tests.analytics.helpers import HOUR, MIDNIGHT_ICT, MINUTE, Feeder
 
@@ -58,3 +61,32 @@ def test_long_leaf_wetness_at_mild_temperature_raises_blast_risk() -> None:
         f.send("n1", ts, {"air_temp": 27.0 + 0.01 * (i % 3), "air_humidity": 70.0 + 0.1 * (i % 2)})
         ts += 10 * MINUTE
     assert len(f.of("rice_blast_warn", "resolved")) == 1
+
+
+def _wet_night(f: Feeder, start: int) -> int:
+    ts = start
+    for i in range(6 * 14):
+        f.send("n1", ts, {"air_temp": 24.0 + 0.01 * (i % 3), "air_humidity": 95.0 + 0.1 * (i % 2)})
+        ts += 10 * MINUTE
+    for i in range(6 * 10):
+        f.send("n1", ts, {"air_temp": 27.0 + 0.01 * (i % 3), "air_humidity": 70.0 + 0.1 * (i % 2)})
+        ts += 10 * MINUTE
+    return ts
+
+
+def test_blast_risk_on_a_second_wet_day_running_is_critical() -> None:
+    f = Feeder(Engine(), "t-rice-1")
+    _wet_night(f, MIDNIGHT_ICT + 18 * HOUR)
+    assert [e.rule for e in f.events if e.state == "firing"] == ["rice_blast_warn"]
+    _wet_night(f, MIDNIGHT_ICT + 42 * HOUR)
+    firing = [e.rule for e in f.events if e.state == "firing"]
+    assert firing == ["rice_blast_warn", "rice_blast_crit"]  # the warning is inhibited on day two
+    assert "đạo ôn cổ bông" in f.of("rice_blast_crit", "firing")[0].text["vi"]
+
+
+def test_blast_risk_at_heading_is_critical_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "sites.yaml"
+    path.write_text("sites:\n  ruong-ong-hai:\n    profile: rice_paddy\n    stage: flowering\n")
+    f = Feeder(Engine(SiteDirectory(str(path))), "ruong-ong-hai")
+    _wet_night(f, MIDNIGHT_ICT + 18 * HOUR)
+    assert [e.rule for e in f.events if e.state == "firing" and "blast" in e.rule] == ["rice_blast_crit"]
