@@ -35,6 +35,23 @@ log = logging.getLogger("ruongso.ingest")
 Seq = tuple[str, str, str, int]
 
 
+def _database_not_found(err: InfluxError) -> bool:
+    return err.status == 404 and "database not found" in str(err)
+
+
+def _worth_retrying(err: InfluxError) -> bool:
+    """Network, 5xx and 429, and also 401/403 and a database we could not create: wrong credentials
+    or rights are an operator's problem to fix, not a reason to dead-letter every reading, so the
+    data waits in the spool meanwhile."""
+    if _database_not_found(err):
+        return True
+    if err.status in (401, 403):
+        event(log, "influx_not_authorised", logging.ERROR, error=str(err)[:200],
+              effect="batches are spooled until the credentials are fixed")
+        return True
+    return err.retryable
+
+
 @dataclass(slots=True)
 class Pending:
     """One MQTT message waiting for its batch to be written and then its PUBACK."""
@@ -219,10 +236,11 @@ class Writer(threading.Thread):
                 return True
             except InfluxError as err:
                 self.metrics.influx_errors += 1
-                if not err.retryable:
-                    if not created and self._database_missing(err):
-                        created = True
+                if not created and _database_not_found(err):
+                    created = True
+                    if self._create_database():
                         continue
+                if not _worth_retrying(err):
                     return self._refused(lines, err)
                 if time.monotonic() + delay > deadline:
                     event(log, "influx_unavailable", logging.WARNING, error=str(err)[:200])
@@ -235,10 +253,8 @@ class Writer(threading.Thread):
         self.influx.write(body)
         self.metrics.batch_written(points, time.monotonic() - t0)
 
-    def _database_missing(self, err: InfluxError) -> bool:
-        """Create the database when InfluxDB says it does not exist (at start, or after a DROP)."""
-        if err.status != 404 or "database not found" not in str(err):
-            return False
+    def _create_database(self) -> bool:
+        """Create the database InfluxDB says does not exist (at start, or after a DROP)."""
         try:
             self.influx.create_database()
         except InfluxError as exc:
@@ -261,7 +277,7 @@ class Writer(threading.Thread):
                 try:
                     self._write("\n".join(half).encode(), len(half))
                 except InfluxError as e:
-                    if e.retryable:
+                    if _worth_retrying(e):
                         raise
                     split(half, e)
 
@@ -325,7 +341,9 @@ class Writer(threading.Thread):
                 self._write("\n".join(lines).encode(), len(lines))
             except InfluxError as err:
                 self.metrics.influx_errors += 1
-                if err.retryable or self._database_missing(err):
+                if _database_not_found(err):
+                    self._create_database()
+                if _worth_retrying(err):
                     self._influx_down = True
                     self._next_probe = time.monotonic() + self._probe_delay
                     self._probe_delay = min(self._probe_delay * 2, self.cfg.retry_max_s)

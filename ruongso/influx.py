@@ -112,7 +112,9 @@ class InfluxClient:
 
     def query(self, q: str, epoch: str = "ms") -> list[Series]:
         """Run InfluxQL; return every series of every statement. Statement errors raise InfluxError."""
-        r = self._request("POST", "/query", data={**self._auth, "db": self.database, "q": q, "epoch": epoch})
+        # Credentials go in the URL: InfluxDB 1.x does not read u/p from a form body (401).
+        r = self._request("POST", "/query", params=self._auth,
+                          data={"db": self.database, "q": q, "epoch": epoch})
         out: list[Series] = []
         for result in r.json().get("results", []):
             if "error" in result:

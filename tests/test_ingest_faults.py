@@ -178,3 +178,29 @@ def test_a_broker_restart_mid_stream_loses_nothing(own_broker: Mosquitto, influx
                    what="every message after the broker came back")
         assert ing.failed is None
     assert _seqs(influx, site) == _expected(n)
+
+
+def test_wrong_influxdb_credentials_spool_the_data_until_they_are_fixed_nothing_is_dead_lettered(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    site, n = new_site("ta"), 500
+    secured = Influxd(tmp_path / "influxd-auth", auth=True)
+    secured.start()
+    try:
+        s = settings(broker.url, secured.url, "secured", tmp_path / "state", influx_user="ingest",
+                     influx_password="pw-1")
+        with running(s) as ing:
+            pub = Publisher(broker.url)
+            pub.publish_all(_stream(site, n, nodes=5))
+            wait_until(lambda: ing.metrics.messages_in >= n and ing.metrics.spool_records > 0, 30,
+                       what="the data spooled while InfluxDB refuses the credentials")
+            assert ing.metrics.dead_letters == 0
+            # The operator creates the user (the first admin may be created without credentials).
+            with InfluxClient(secured.url, "secured") as anon:
+                anon.query("CREATE USER ingest WITH PASSWORD 'pw-1' WITH ALL PRIVILEGES")
+            wait_until(lambda: ing.metrics.spool_records == 0, 60, what="the spool replayed")
+            pub.close()
+        with InfluxClient(secured.url, "secured", "ingest", "pw-1") as c:
+            assert _seqs(c, site) == _expected(n, nodes=5)
+    finally:
+        secured.stop()
