@@ -180,6 +180,11 @@ def ingest_run(broker: Mosquitto, influxd: Influxd, msgs: list[tuple[str, bytes]
         p.send_signal(signal.SIGTERM)
         p.wait(60)
     got = influx.count_points("reading")
+    for k in range(instances):  # anything ingest had to warn about during the run
+        log = (state / f"ingest{k}.log").read_text().splitlines()
+        warnings = [ln for ln in log if " WARNING " in ln or " ERROR " in ln]
+        if warnings:
+            print(f"  ingest {k}: {len(warnings)} warnings, e.g. {warnings[0][:160]}")
     dups = 0
     for s in influx.query("SELECT sum(duplicates) FROM node_health"):
         dups = int(s.values[0][1] or 0)

@@ -21,9 +21,10 @@ MAX_ABOVE = 100_000
 
 
 class SeqWindow:
-    __slots__ = ("above", "counted_to", "high", "high_prev", "low")
+    __slots__ = ("above", "counted_to", "floor", "high", "high_prev", "low")
 
     def __init__(self, low: int = -1) -> None:
+        self.floor = low + 1  # where tracking began: below it, "not seen" and "seen" are unknown
         self.low = low
         self.high = low
         self.above: set[int] = set()
@@ -120,6 +121,8 @@ class HealthTracker:
         if h is None:
             h = self._interval[key] = Health()
         h.received += 1
+        if seq < w.floor:
+            return  # older than where we started watching (another member's share, a late replay)
         if not w.add(seq):
             h.duplicates += 1
             return

@@ -224,3 +224,11 @@ def test_progress_messages_carry_seqs_as_ranges_and_refuse_garbage() -> None:
     for bad in (b"{}", b"[[1,2,3,4]]", b'[["s","n","b",[[3,1]]]]', b"nope", b'[["S P","n","b",[]]]'):
         with pytest.raises(ValueError):
             decode_progress(bad)
+
+
+def test_seqs_older_than_where_health_started_watching_are_not_repeats() -> None:
+    h = HealthTracker()
+    for seq in (10, 11, 3, 4, 11):  # 3 and 4: another member's share, or a late replay
+        h.observe("s", "n", "b", seq)
+    got = h.report()[("s", "n")]
+    assert (got.received, got.duplicates) == (5, 1)
