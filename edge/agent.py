@@ -58,6 +58,7 @@ class Agent:
         self.broker_error: str | None = None
         self._remote_hash: str | None = None
         self._incoming: list[ActiveSensor] | None = None
+        self._incoming_lock = threading.Lock()
         self._status_wanted = threading.Event()
         self.env: dict[str, float] = {}
         self.clock_problem: str | None = "not checked yet"
@@ -112,7 +113,10 @@ class Agent:
             self.config_error = str(exc)
             event(log, "remote_config_refused", logging.WARNING, error=self.config_error)
         else:
-            self._incoming = sensors
+            with self._incoming_lock:
+                superseded, self._incoming = self._incoming, sensors
+            if superseded is not None:
+                close_all(superseded)  # a newer config came before the sampler took this one
         self._status_wanted.set()
 
     # --- status ----------------------------------------------------------------------------------
@@ -163,7 +167,8 @@ class Agent:
         self.seq += 1
 
     def _swap_sensors(self) -> None:
-        incoming, self._incoming = self._incoming, None
+        with self._incoming_lock:
+            incoming, self._incoming = self._incoming, None
         if incoming is None:
             return
         old = {s.name: s for s in self.sensors}
@@ -222,7 +227,11 @@ class Agent:
         domain = ["none"]
         last_flush = time.monotonic()
         while not self.stop_event.is_set():
-            wait = self._sample_round(domain)
+            try:
+                wait = self._sample_round(domain)
+            except Exception as exc:  # e.g. a full SD card while stamping: keep the node alive, retry
+                event(log, "sample_round_failed", logging.ERROR, error=repr(exc))
+                wait = 1.0
             since = time.monotonic() - last_flush
             if since >= self.cfg.spool.commit_every_s or self.outbox.pending_count() >= MAX_PENDING:
                 self._flush()
