@@ -133,8 +133,8 @@ class Outbox:
                         p.ts = stamp(p.mono_ns)
             rows = [(p.boot, p.seq, p.ts, p.kboot, p.mono_ns, p.body) for p in batch]
             newest = max((p.ts for p in batch if p.ts is not None), default=0)
-            self._db.execute("BEGIN IMMEDIATE")
             try:
+                self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany(
                     "INSERT INTO readings (boot, seq, ts, kboot, mono_ns, body) VALUES (?, ?, ?, ?, ?, ?)", rows
                 )
@@ -143,7 +143,9 @@ class Outbox:
                 self._evict_over_bound()
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # A full or failing card: keep the readings for the next commit, in order.
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 self._pending[:0] = batch
                 raise
             if newest > self.last_ts:

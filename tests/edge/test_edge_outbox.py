@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
+
+import pytest
 
 from edge.outbox import Outbox, Pending, body_of
 
@@ -149,3 +152,37 @@ def test_row_ids_never_come_back_after_the_outbox_empties(tmp_path: Path) -> Non
     box.add(pending("b", 1))
     box.flush()
     assert [r.seq for r in box.next_batch(cursor, 10)] == [1], "a cursor past the last sent row sees the new one"
+
+
+class FailingOnce:
+    """A connection whose next write transaction fails, as on a full SD card."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.fail = True
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        if self.fail and sql.startswith("INSERT INTO readings"):
+            self.fail = False
+            raise sqlite3.OperationalError("database or disk is full")
+        return self.db.execute(sql, *args)
+
+    def executemany(self, sql: str, rows: object) -> sqlite3.Cursor:
+        if self.fail:
+            self.fail = False
+            raise sqlite3.OperationalError("database or disk is full")
+        return self.db.executemany(sql, rows)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.db, name)
+
+
+def test_a_failed_commit_keeps_the_readings_for_the_next_one(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "s.sqlite", 10**7)
+    box._db = FailingOnce(box._db)  # type: ignore[assignment]
+    box.add(pending("b", 0))
+    with pytest.raises(sqlite3.OperationalError):
+        box.flush()
+    box.add(pending("b", 1))
+    assert box.flush() == 2
+    assert [r.seq for r in box.next_batch(0, 10)] == [0, 1]
