@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -161,7 +162,7 @@ class FailingOnce:
         self.db = db
         self.fail = True
 
-    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
         if self.fail and sql.startswith("INSERT INTO readings"):
             self.fail = False
             raise sqlite3.OperationalError("database or disk is full")
