@@ -45,6 +45,12 @@ class IngestSettings(ServiceSettings):
     retry_budget_s: float = 5.0
     retry_max_s: float = 5.0
 
+    @field_validator("state_dir", "dead_letter_file", mode="before")
+    @classmethod
+    def _empty_path_is_default(cls, v: object) -> object:
+        # `RUONGSO_STATE_DIR=` (as in sample.env) means "the default", not the current directory.
+        return None if v == "" else v
+
     @field_validator("share_group")
     @classmethod
     def _group(cls, v: str) -> str:

@@ -11,6 +11,7 @@ import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+import ingest
 from ingest.convert import DeadLetter
 from ingest.deadletters import DeadLetterFile, RejectedLines
 from ingest.fastmqtt import BufferedClient
@@ -232,3 +233,20 @@ def test_seqs_older_than_where_health_started_watching_are_not_repeats() -> None
         h.observe("s", "n", "b", seq)
     got = h.report()[("s", "n")]
     assert (got.received, got.duplicates) == (5, 1)
+
+
+def test_the_sample_env_lists_every_setting_with_its_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    sample = Path(ingest.__file__).parent / "sample.env"
+    lines = [ln.lstrip("# ") for ln in sample.read_text().splitlines() if "=" in ln and ln.startswith(("R", "# R"))]
+    names = {ln.split("=", 1)[0].removeprefix("RUONGSO_").lower() for ln in lines}
+    assert names == set(IngestSettings.model_fields)
+    for ln in sample.read_text().splitlines():
+        if ln.startswith("RUONGSO_"):
+            key, value = ln.split("=", 1)
+            monkeypatch.setenv(key, value)
+    from_sample = build(IngestSettings)
+    assert from_sample == build(IngestSettings, client_id=from_sample.client_id)
+    for ln in sample.read_text().splitlines():
+        if ln.startswith("RUONGSO_"):
+            monkeypatch.delenv(ln.split("=", 1)[0])
+    assert from_sample == build(IngestSettings)
