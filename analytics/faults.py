@@ -44,6 +44,7 @@ DRIFT_QUANTITIES: Final = frozenset({
     "air_temp", "air_humidity", "soil_temp", "water_temp", "dissolved_oxygen", "water_ph", "rain",
 })
 NO_NEIGHBOUR_DRIFT_PROFILES: Final = frozenset({"pig_barn", "poultry_barn"})
+STUCK_MIN: Final = 6
 LEARN_SAMPLES: Final = 288  # about a day at 5-min readings: long enough to see the normal flat runs
 # Night (sun more than an hour below the horizon): above this a light sensor is broken or drifting.
 # Moonlight is < 1 lux; 1000 lux leaves room for a lamp near the node (UNSOURCED ESTIMATE).
@@ -97,8 +98,11 @@ class SeriesFaults:
         return self.last_spike_ts >= 0 and now - self.last_spike_ts < SPIKE_HOLD_MS
 
     def stuck_limit(self) -> int:
-        learned = 2 * self.max_run if self.n >= LEARN_SAMPLES else 0
-        return max(self.base, min(learned, 4 * self.base))
+        """The table's count until the stream's own flat runs are known, then twice the longest of them
+        (at least the §11 six readings, at most four times the table's count)."""
+        if self.n < LEARN_SAMPLES:
+            return self.base
+        return max(STUCK_MIN, min(2 * self.max_run, 4 * self.base))
 
     def observe(self, ts: int, v: float, sun: int = 0) -> list[tuple[int, float]]:
         """Check one plausible reading; return the readings (this one or a held one) that are good.
