@@ -81,3 +81,30 @@ def test_after_the_spool_overflowed_ingest_acks_the_survivors_and_the_spool_drai
     old = [ts_ms for series in influx.query(q) for ts_ms, _ in series.values]
     assert len(old) == kept, "every surviving reading stored once"
     assert old == [ts + seq * 1000 for seq in range(3000 - kept, 3000)], "the oldest were the ones evicted"
+
+
+def test_readings_spooled_by_an_earlier_run_reach_influxdb_beside_the_new_runs(
+    tmp_path: Path, own_broker: Mosquitto, influxd: Influxd, influx: InfluxClient, ruongso_cmd: list[str]
+) -> None:
+    # A long ack timeout: the old boot must be acked at once, not rescued by a resend.
+    cfg = load_node_config(write_config(tmp_path, own_broker.url, spool={"ack_timeout": "60s"}))
+    own_broker.stop()
+    with running(cfg) as first:  # no broker: everything stays in the spool
+        wait_until(lambda: first.outbox.depth >= 15, 15, what="15 readings spooled")
+    spooled = first.seq
+    last_old_ts = first.outbox.last_ts
+    own_broker.start()
+    ingest = start_ingest(tmp_path, own_broker, influxd, influx.database, ruongso_cmd)
+    try:
+        wait_until(lambda: "mqtt_connected" in (tmp_path / "ingest.log").read_text(), 30, what="ingest connected")
+        with running(cfg) as second:
+            wait_until(lambda: second.seq >= 5, 10)
+            # The new run's readings flow while the old boot's are replayed; both get acked.
+            wait_until(lambda: len(seqs_in_influx(influx, cfg.node)) >= spooled + 5, 20, what="both runs stored")
+            wait_until(lambda: second.outbox.depth < 5, 15, what="the old run's readings acked and deleted")
+    finally:
+        ingest.terminate()
+        ingest.wait(30)
+    q = f"SELECT seq FROM reading WHERE node = '{cfg.node}' AND time <= {last_old_ts}ms"
+    old = [int(row[1]) for series in influx.query(q) for row in series.values]
+    assert sorted(old) == list(range(spooled)), "every reading of the earlier run stored once"
