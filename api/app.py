@@ -39,7 +39,8 @@ def create_app(settings: ApiSettings, influx: InfluxClient | None = None) -> Fas
     reader = CachedReader(client, QueryCache(settings.query_cache_s))
     publisher = ControlPublisher(settings.mqtt_url, settings.mqtt_ca_file)
     pool = ConnectionPool(settings.registry_url)
-    ctx = AppContext(settings, pool, client, reader, QueryCache(settings.query_cache_s), publisher, metrics)
+    ctx = AppContext(settings, pool, client, reader, QueryCache(settings.query_cache_s),
+                     QueryCache(1.0, stale_factor=0), publisher, metrics)
     metrics.watch_cache("influxql", reader.cache)
     metrics.watch_cache("response", ctx.responses)
 

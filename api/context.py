@@ -20,5 +20,6 @@ class AppContext:
     reader: CachedReader
     # Finished JSON bodies of read endpoints, keyed by the request URL (authorisation is checked first).
     responses: QueryCache[bytes]
+    pings: QueryCache[bool]
     publisher: ControlPublisher
     metrics: ApiMetrics

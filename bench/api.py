@@ -2,10 +2,12 @@
 holding 30 simulated days, under 50 concurrent clients.
 
     .venv/bin/python bench/api.py [--nodes 50] [--days 30] [--interval 60] [--clients 50] [--seconds 15]
+                                  [--workers 2]
 
 Starts a private InfluxDB, writes the days as line protocol (measurement `reading`, one point per node
 per interval: air_temp, air_humidity, soil_moisture, battery_v, rssi), a registry with the site, its
-nodes and a token, and `ruongso api serve` as a child process (uvicorn, one worker). Then, per endpoint:
+nodes and a token, and `ruongso api serve --workers N` as a child process (uvicorn; each worker has its
+own cache). Load comes from a minimal asyncio HTTP/1.1 client (RawHttp). Then, per endpoint:
 1. baseline: the same InfluxQL sent straight to InfluxDB by 50 concurrent clients (what the database
    alone costs), and `/healthz` through the API (what the framework alone costs);
 2. the endpoint through the API by 50 closed-loop clients (each sends its next request when the last
@@ -190,7 +192,7 @@ def main() -> None:
     ap.add_argument("--interval", type=int, default=60, help="seconds between simulated reading sets")
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=15)
-    ap.add_argument("--workers", type=int, default=1, help="API worker processes")
+    ap.add_argument("--workers", type=int, default=2, help="API worker processes (one per core here)")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:

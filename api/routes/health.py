@@ -21,7 +21,8 @@ def healthz(ctx: ContextDep, conn: RegistryDep) -> JSONResponse:
         registry_ok = True
     except sqlite3.Error:
         registry_ok = False
-    influx_ok = ctx.influx.ping()
+    # A load balancer may poll this many times a second: ping InfluxDB at most once a second.
+    influx_ok = ctx.pings.get("ping", ctx.influx.ping)
     ok = registry_ok and influx_ok
     return JSONResponse({"status": "ok" if ok else "degraded", "registry": registry_ok, "influx": influx_ok},
                         status_code=200 if ok else 503)
