@@ -19,6 +19,7 @@ import logging
 import os
 import queue
 import signal
+import sys
 import threading
 import time
 import zlib
@@ -329,14 +330,13 @@ def main(**flags: Any) -> int:
         settings = build(AnalyticsSettings, **flags)
         parse_partition(settings.partition)
     except SettingsError as exc:
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     configure(settings.log_json, settings.log_level)
     try:
         svc = AnalyticsService(settings)
     except (SitesError, ValueError) as exc:
-        event(log, "config_error", logging.ERROR, error=str(exc))
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -344,8 +344,8 @@ def main(**flags: Any) -> int:
     try:
         svc.start()
     except ConnectionError as exc:
-        event(log, "mqtt_unavailable", logging.ERROR, error=str(exc))
-        print(f"error: {exc}")
+        svc.stop()
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     event(log, "started", broker=str(svc.target), influx=settings.influx_url, db=settings.influx_db,
           partition=f"{svc.part}/{svc.parts}", state_file=settings.state_file)

@@ -266,7 +266,14 @@ def test_run_command_starts_and_stops_cleanly(
             proc.wait(5)
 
 
-def test_run_command_refuses_a_bad_partition(ruongso_cmd: list[str]) -> None:
-    r = subprocess.run([*ruongso_cmd, "analytics", "run", "--partition", "4/4"], capture_output=True, text=True,
-                       timeout=30)
-    assert r.returncode == 2 and "partition" in r.stdout + r.stderr
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--partition", "4/4"], "partition"), (["--sites", "{tmp}/sites.yaml"], "unknown profile 'banana'")],
+)
+def test_run_command_refuses_bad_settings_in_one_line(
+    ruongso_cmd: list[str], tmp_path: Path, args: list[str], message: str
+) -> None:
+    (tmp_path / "sites.yaml").write_text("sites:\n  s1: {profile: banana}\n")
+    r = subprocess.run([*ruongso_cmd, "analytics", "run", *(a.format(tmp=tmp_path) for a in args)],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
