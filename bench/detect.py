@@ -318,7 +318,7 @@ def latency(rate: float, seconds: float) -> None:
                 ahead = t0 + (i + 1) / rate - time.time()
                 if ahead > 0:
                     time.sleep(ahead)
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 30
             while len(got) < len(sent) and time.monotonic() < deadline:
                 time.sleep(0.05)
             lat = sorted(got[k] - sent[k] for k in sent if k in got)
@@ -326,8 +326,9 @@ def latency(rate: float, seconds: float) -> None:
                 print("latency: no alert event received")
                 return
             p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))]
-            print(f"latency at {n / (time.time() - t0):,.0f} msg/s over {seconds:g} s: {len(lat)}/{len(sent)} alerts, "
-                  f"p50 {1000 * statistics.median(lat):.0f} ms, p99 {1000 * p99:.0f} ms (target p99 ≤ 1000 ms)")
+            print(f"latency at {n / (time.time() - t0):,.0f} msg/s over {seconds:g} s: {len(lat)}/{len(sent)} alerts "
+                  f"within 30 s, p50 {1000 * statistics.median(lat):.0f} ms, p99 {1000 * p99:.0f} ms, "
+                  f"max {1000 * lat[-1]:.0f} ms (target p99 ≤ 1000 ms)")
             pub.disconnect()
             sub.disconnect()
         finally:
