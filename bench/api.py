@@ -2,7 +2,7 @@
 holding 30 simulated days, under 50 concurrent clients.
 
     .venv/bin/python bench/api.py [--nodes 50] [--days 30] [--interval 60] [--clients 50] [--seconds 15]
-                                  [--workers 2]
+                                  [--workers 1]
 
 Starts a private InfluxDB, writes the days as line protocol (measurement `reading`, one point per node
 per interval: air_temp, air_humidity, soil_moisture, battery_v, rssi), a registry with the site, its
@@ -192,7 +192,7 @@ def main() -> None:
     ap.add_argument("--interval", type=int, default=60, help="seconds between simulated reading sets")
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=15)
-    ap.add_argument("--workers", type=int, default=2, help="API worker processes (one per core here)")
+    ap.add_argument("--workers", type=int, default=1, help="API worker processes")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
