@@ -20,6 +20,8 @@ from ruongso.local_services import Mosquitto, ServiceError
 from ruongso.mqtt import connect_and_wait, make_client, parse_mqtt_url
 from tests.waiting import wait_until
 
+OPEN_CLIENTS: list[mqtt.Client] = []
+
 
 @dataclass
 class Fleet:
@@ -53,6 +55,10 @@ def fleet(tmp_path: Path) -> Iterator[Fleet]:
     assert broker.proc is not None
     pid_file.write_text(f"{broker.proc.pid}\n")
     yield Fleet(broker, files, url, a, b, ingest)
+    while OPEN_CLIENTS:
+        client = OPEN_CLIENTS.pop()
+        client.disconnect()
+        client.loop_stop()
     broker.stop()
 
 
@@ -61,6 +67,7 @@ def connect(broker: Mosquitto, username: str, password: str) -> mqtt.Client:
     client = make_client(target, username=username, password=password)
     client.reconnect_delay_set(min_delay=60, max_delay=60)  # a refused client must not retry during the test
     connect_and_wait(client, target, timeout=5)
+    OPEN_CLIENTS.append(client)
     return client
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import queue
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import paho.mqtt.client as mqtt
+import pytest
 from fastapi.testclient import TestClient
 
 from registry.alert_actions import is_silenced
@@ -69,18 +72,31 @@ def test_alert_filters_and_farmer_scope(client: TestClient, seeded: Seeded, infl
     assert bad.status_code == 422
 
 
-def _control_messages(broker: Mosquitto, site: str) -> queue.Queue[dict[str, Any]]:
-    got: queue.Queue[dict[str, Any]] = queue.Queue()
-    target = parse_mqtt_url(broker.url)
-    sub = make_client(target)
-    sub.on_message = lambda c, u, m: got.put(json.loads(m.payload))
-    connect_and_wait(sub, target)
-    sub.subscribe(f"farm/{site}/alerts/control", qos=1)
-    return got
+@pytest.fixture
+def control_messages(broker: Mosquitto) -> Iterator[Callable[[str], queue.Queue[dict[str, Any]]]]:
+    """Subscribe to a site's alert-control topic; every subscriber is closed after the test."""
+    clients: list[mqtt.Client] = []
+
+    def subscribe(site: str) -> queue.Queue[dict[str, Any]]:
+        got: queue.Queue[dict[str, Any]] = queue.Queue()
+        target = parse_mqtt_url(broker.url)
+        sub = make_client(target)
+        sub.on_message = lambda c, u, m: got.put(json.loads(m.payload))
+        connect_and_wait(sub, target)
+        sub.subscribe(f"farm/{site}/alerts/control", qos=1)
+        clients.append(sub)
+        return got
+
+    yield subscribe
+    for sub in clients:
+        sub.disconnect()
+        sub.loop_stop()
 
 
-def test_ack_is_stored_overlaid_and_published_retained(client: TestClient, seeded: Seeded, influx: InfluxClient,
-                                                       broker: Mosquitto) -> None:
+def test_ack_is_stored_overlaid_and_published_retained(
+    client: TestClient, seeded: Seeded, influx: InfluxClient,
+    control_messages: Callable[[str], queue.Queue[dict[str, Any]]],
+) -> None:
     seed_alerts(influx)
 
     r = client.post("/sites/farm-b/alerts/a-open/ack", headers=seeded.auth("farmer_b"), json={"note": "đã bật quạt"})
@@ -90,7 +106,7 @@ def test_ack_is_stored_overlaid_and_published_retained(client: TestClient, seede
     a = next(x for x in client.get("/alerts", headers=seeded.auth("officer")).json() if x["id"] == "a-open")
     assert a["acknowledged"]["by"] == "ba-tu" and a["acknowledged"]["note"] == "đã bật quạt"
     # Retained: a subscriber arriving after the ack still gets the site's current set.
-    got = _control_messages(broker, "farm-b")
+    got = control_messages("farm-b")
     msg = wait_until(lambda: got.get(timeout=5), 10, what="retained alert-control message")
     assert msg["v"] == 1 and msg["site"] == "farm-b"
     assert [(k["id"], k["by"]) for k in msg["acks"]] == [("a-open", "ba-tu")]
@@ -103,10 +119,12 @@ def test_ack_of_an_unknown_alert_is_404_and_of_another_farmers_site_403(client: 
     assert client.post("/sites/farm-b/alerts/a-open/ack", headers=seeded.auth("farmer_a"), json={}).status_code == 403
 
 
-def test_silence_a_node_for_a_maintenance_window(client: TestClient, seeded: Seeded, influx: InfluxClient,
-                                                 broker: Mosquitto) -> None:
+def test_silence_a_node_for_a_maintenance_window(
+    client: TestClient, seeded: Seeded, influx: InfluxClient,
+    control_messages: Callable[[str], queue.Queue[dict[str, Any]]],
+) -> None:
     seed_alerts(influx)
-    got = _control_messages(broker, "farm-b")
+    got = control_messages("farm-b")
 
     r = client.post("/sites/farm-b/silences", headers=seeded.auth("technician"),
                     json={"node": "n01", "duration": "2h", "reason": "thay cảm biến DO"})
