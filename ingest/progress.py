@@ -148,16 +148,20 @@ class AckTracker:
 
     def __init__(self) -> None:
         self._boots = _Boots()
-        self._dirty: dict[NodeKey, str] = {}
+        # (site, node, boot) whose ack is due, in the order they became due: the last one published
+        # per node is the one the broker retains, so the node's current boot comes last.
+        self._dirty: dict[tuple[str, str, str], None] = {}
 
     def settled(self, seqs: Iterable[tuple[str, str, str, int]]) -> None:
         for site, node, boot, seq in seqs:
-            key = (site, node)
-            w = self._boots.window(key, boot, None)
+            w = self._boots.window((site, node), boot, None)
             before = w.low
             w.add(seq)
-            if w.low != before:
-                self._dirty[key] = boot
+            # A repeat of something already covered means the node missed its ack: say it again.
+            if w.low != before or seq <= before:
+                key = (site, node, boot)
+                self._dirty.pop(key, None)
+                self._dirty[key] = None
 
     def seed(self, site: str, node: str, boot: str, seq: int) -> None:
         """The retained ack on the broker: what an earlier run of ingest already settled."""
@@ -165,9 +169,9 @@ class AckTracker:
         w.raise_low(seq)
 
     def take_dirty(self) -> list[tuple[str, str, str, int]]:
-        """(site, node, boot, watermark) for every node whose watermark moved since the last call."""
+        """(site, node, boot, watermark) for every boot whose ack is due since the last call."""
         out = []
-        for (site, node), boot in self._dirty.items():
+        for site, node, boot in self._dirty:
             w = self._boots.nodes.get((site, node), {}).get(boot)
             if w is not None and w.low >= 0:
                 out.append((site, node, boot, w.low))

@@ -118,6 +118,14 @@ def test_the_ack_watermark_is_published_once_per_move_and_a_seed_lifts_it() -> N
     a.seed("s", "n", "b", 1)  # the retained ack of an earlier run
     a.settled([("s", "n", "b", 3)])
     assert a.take_dirty() == [("s", "n", "b", 3)]
+    a.settled([("s", "n", "b", 2)])  # resent: the node missed the ack, so it is said again
+    assert a.take_dirty() == [("s", "n", "b", 3)]
+
+
+def test_two_boots_of_one_node_both_get_their_ack_and_the_current_one_is_said_last() -> None:
+    a = AckTracker()
+    a.settled([("s", "n", "new", 0), ("s", "n", "old", 7), ("s", "n", "old", 0), ("s", "n", "new", 1)])
+    assert a.take_dirty() == [("s", "n", "old", 0), ("s", "n", "new", 1)]
 
 
 # --- dead-letter lines ---------------------------------------------------------------------------
