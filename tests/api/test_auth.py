@@ -65,3 +65,24 @@ def test_only_admins_create_sites(client: TestClient, seeded: Seeded) -> None:
 def test_me_tells_the_token_its_role_and_sites(client: TestClient, seeded: Seeded) -> None:
     me = client.get("/me", headers=seeded.auth("farmer_b")).json()
     assert (me["role"], me["sites"], me["name"]) == ("farmer", ["farm-b"], "ba-tu")
+
+
+def test_an_admin_creates_and_revokes_tokens_through_the_api(client: TestClient, seeded: Seeded) -> None:
+    r = client.post("/tokens", headers=seeded.auth("admin"), json={"name": "bà Năm", "role": "farmer",
+                                                                    "sites": ["farm-c"]})
+    assert r.status_code == 201, r.text
+    made = r.json()
+    new = {"Authorization": f"Bearer {made['token']}"}
+    assert [s["slug"] for s in client.get("/sites", headers=new).json()] == ["farm-c"]
+    listed = client.get("/tokens", headers=seeded.auth("admin")).json()
+    assert all("token" not in t for t in listed) and made["id"] in [t["id"] for t in listed]
+    assert client.delete(f"/tokens/{made['id']}", headers=seeded.auth("admin")).json()["revoked_ms"] is not None
+    assert client.get("/sites", headers=new).status_code == 401
+
+
+def test_only_admins_manage_tokens(client: TestClient, seeded: Seeded) -> None:
+    body = {"name": "x", "role": "admin"}
+    assert client.post("/tokens", headers=seeded.auth("officer"), json=body).status_code == 403
+    assert client.get("/tokens", headers=seeded.auth("technician")).status_code == 403
+    bad = client.post("/tokens", headers=seeded.auth("admin"), json={"name": "x", "role": "farmer"})
+    assert bad.status_code == 422 and "farmer token needs" in bad.json()["message"]
