@@ -34,7 +34,9 @@ def _hand_out(done: Provisioned, out: Path | None) -> Path | None:
 def add(
     site: str = typer.Option(..., "--site", help="Site slug (must exist: `ruongso site add`)."),
     node: str = typer.Option(..., "--node", help="New node slug, unique within the site."),
-    profile: str = typer.Option(None, "--profile", help="Check the site has this profile (sensors default to it)."),
+    profile: str = typer.Option(
+        None, "--profile", help="The site's profile (sensors default to it); a new site is added with it."
+    ),
     sensors: str = typer.Option(None, "--sensors", help="Comma-separated quantities (default: the profile's)."),
     interval: int = typer.Option(60, "--interval", help="Seconds between reading sets."),
     firmware: str = typer.Option("", "--firmware"),
@@ -43,11 +45,19 @@ def add(
 ) -> None:
     """Create a node with a fresh MQTT password, update Mosquitto's files, write the node's node.yaml."""
     from registry import provision
-    from registry.sites import get_site
+    from registry.db import NotFound
+    from registry.sites import add_site, get_site
 
     with opened(registry_url=registry) as (settings, conn):
-        if profile is not None and get_site(conn, site).profile != profile:
-            raise fail(f"site {site!r} has profile {get_site(conn, site).profile!r}, not {profile!r}")
+        if profile is not None:
+            try:
+                existing = get_site(conn, site).profile
+            except NotFound:
+                # The first node of a new site: register the site too (`ruongso site add` sets the rest).
+                existing = add_site(conn, site, site, profile).profile
+                typer.echo(f"site {site} added with profile {profile}", err=True)
+            if existing != profile:
+                raise fail(f"site {site!r} has profile {existing!r}, not {profile!r}")
         chosen = [s.strip() for s in sensors.split(",") if s.strip()] if sensors else None
         done = provision.add_node(conn, settings.broker_files(), settings.url_for_nodes(), site, node, chosen,
                                   interval, firmware)

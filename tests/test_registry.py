@@ -113,13 +113,12 @@ def test_node_site_and_token_commands(ruongso_cmd: list[str], tmp_path: Path) ->
            "RUONGSO_MOSQUITTO_PASSWORD_FILE": str(tmp_path / "passwd"),
            "RUONGSO_MOSQUITTO_ACL_FILE": str(tmp_path / "acl"),
            "RUONGSO_NODE_MQTT_URL": "mqtts://broker.example.vn:8883"}
-    assert _run([*ruongso_cmd, "site", "add", "hk-pond-1", "--name", "Ao", "--profile", "fish_pond"], env,
-                tmp_path).returncode == 0
-
+    # The first node of a site that is not registered yet registers the site with the given profile.
     added = _run([*ruongso_cmd, "node", "add", "--site", "hk-pond-1", "--node", "n01", "--profile", "fish_pond"],
                  env, tmp_path)
 
     assert added.returncode == 0, added.stderr
+    assert "site hk-pond-1 added with profile fish_pond" in added.stderr
     config = yaml.safe_load((tmp_path / "hk-pond-1-n01.node.yaml").read_text())
     assert config["mqtt_url"] == "mqtts://broker.example.vn:8883" and config["username"] == "hk-pond-1.n01"
     assert oct((tmp_path / "hk-pond-1-n01.node.yaml").stat().st_mode & 0o777) == "0o600"
@@ -131,6 +130,10 @@ def test_node_site_and_token_commands(ruongso_cmd: list[str], tmp_path: Path) ->
     assert made.returncode == 0 and made.stdout.strip().startswith("rs_")
     listed = _run([*ruongso_cmd, "token", "list"], env, tmp_path)
     assert "officer" in listed.stdout and made.stdout.strip() not in listed.stdout
+
+    other = _run([*ruongso_cmd, "node", "add", "--site", "hk-pond-1", "--node", "n02", "--profile", "pig_barn"],
+                 env, tmp_path)
+    assert other.returncode == 1 and "has profile 'fish_pond', not 'pig_barn'" in other.stderr
 
     revoked = _run([*ruongso_cmd, "node", "revoke", "--site", "hk-pond-1", "--node", "n01"], env, tmp_path)
     assert revoked.returncode == 0 and (tmp_path / "passwd").read_text() == ""
