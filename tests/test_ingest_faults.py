@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -204,3 +205,31 @@ def test_wrong_influxdb_credentials_spool_the_data_until_they_are_fixed_nothing_
             assert _seqs(c, site) == _expected(n, nodes=5)
     finally:
         secured.stop()
+
+
+@pytest.mark.slow
+def test_with_influxdb_down_and_the_spool_full_ingest_stops_acking_holds_little_and_loses_nothing(
+    broker: Mosquitto, own_influxd: Influxd, tmp_path: Path
+) -> None:
+    site, n = new_site("tq"), 3000
+    influx = InfluxClient(own_influxd.url, "full")
+    s = settings(broker.url, own_influxd.url, "full", tmp_path / "state", retry_budget_s=0.3, retry_max_s=0.3,
+                 batch_size=100, receive_maximum=200, spool_max_bytes=20_000)
+    with running(s) as ing:
+        assert ing.writer is not None
+        own_influxd.stop()
+        pub = Publisher(broker.url)
+        for info in [pub.publish(t, p) for t, p in _stream(site, n)]:
+            info.wait_for_publish(30)  # the broker has them all; it keeps what ingest does not ack
+        wait_until(lambda: ing.metrics.spool_bytes > 10_000, 30, what="the spool nearly full")
+        held = []
+        for _ in range(20):  # a second of sampling while nothing can be written or spooled
+            held.append(ing.writer.queue.qsize())
+            time.sleep(0.05)
+        assert max(held) <= 200 and ing.metrics.messages_in < n, "Receive Maximum bounds what ingest holds"
+        own_influxd.start()
+        wait_until(lambda: influx.count_points("reading", f"site='{site}'") >= n, 90, interval=0.5,
+                   what="everything once InfluxDB is back")
+        pub.close()
+    assert _seqs(influx, site) == _expected(n)
+    influx.close()
