@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,9 @@ def test_postgresql_urls_get_a_clear_error() -> None:
     (lambda c: nodes.add_node(c, "farm-a", "n1", "h", interval_s=1), "interval"),
     (lambda c: overrides.set_override(c, "farm-a", "air_temp", warn_high=40, crit_high=35), "crit_low"),
 ])
-def test_bad_input_is_refused_with_a_reason(conn: sqlite3.Connection, call, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_is_refused_with_a_reason(
+    conn: sqlite3.Connection, call: Callable[[sqlite3.Connection], object], message: str
+) -> None:
     with pytest.raises(RegistryError, match=message):
         call(conn)
 

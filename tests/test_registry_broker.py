@@ -160,6 +160,7 @@ def test_a_node_added_while_the_broker_runs_works_after_the_reload(fleet: Fleet)
     _ingest, got = subscriber(fleet.broker, "ingest", fleet.ingest_password, "farm/+/+/telemetry")
     # SIGHUP is asynchronous: retry the first connection until the broker has re-read its files.
     node = wait_until(lambda: _try_connect(fleet.broker, added.config), 10, what="new node accepted")
+    assert node is not None
     publish(node, "farm/site-b/n3/telemetry")
     assert topics_until(got, "farm/site-b/n3/telemetry") == ["farm/site-b/n3/telemetry"]
 

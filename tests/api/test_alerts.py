@@ -133,6 +133,7 @@ def test_silence_a_node_for_a_maintenance_window(
     silence = r.json()
     assert silence["end"] - silence["start"] == 2 * 3600 * 1000 and silence["published"] is True
     msg = wait_until(lambda: _next_with_silence(got), 10, what="control message with the silence")
+    assert msg is not None
     assert msg["silences"][0]["node"] == "n01" and msg["silences"][0]["reason"] == "thay cảm biến DO"
     a = next(x for x in client.get("/alerts", headers=seeded.auth("officer")).json() if x["id"] == "a-open")
     assert a["silenced"] is True

@@ -22,8 +22,10 @@ from tests.api.conftest import MINUTE_MS, NOW_MS, Seeded, api_settings, write_re
 
 KNOWN = ["farm-a", "farm-b", "n01", "n02", "air_temp", "VN-HD-TK-01", "1", "a-1"]
 # Path parameters that exist in the seeded registry, so handlers run past their 404s.
-EXISTING = {"site": ["farm-a", "farm-b"], "node": ["n01", "n02"], "code": ["VN-HD-TK-01"], "alert_id": ["a-1"],
-            "silence_id": [1], "quantity": ["air_temp", "dissolved_oxygen"]}
+EXISTING: dict[str, list[Any]] = {
+    "site": ["farm-a", "farm-b"], "node": ["n01", "n02"], "code": ["VN-HD-TK-01"], "alert_id": ["a-1"],
+    "silence_id": [1], "quantity": ["air_temp", "dissolved_oxygen"],
+}
 TEXT = st.text(max_size=40)
 
 

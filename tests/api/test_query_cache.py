@@ -14,7 +14,7 @@ from tests.waiting import wait_until
 
 
 def test_concurrent_misses_of_one_query_run_it_once() -> None:
-    cache = QueryCache(ttl_s=60)
+    cache: QueryCache[list[Series]] = QueryCache(ttl_s=60)
     release = threading.Event()
     calls: list[int] = []
     answers: list[list[Series]] = []
@@ -36,11 +36,14 @@ def test_concurrent_misses_of_one_query_run_it_once() -> None:
 
 
 def test_a_zero_second_cache_always_asks() -> None:
-    cache = QueryCache(ttl_s=0)
+    cache: QueryCache[int] = QueryCache(ttl_s=0)
     calls: list[int] = []
-    for _ in range(3):
-        cache.get("q", lambda: calls.append(1) or [])
-    assert len(calls) == 3
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert [cache.get("q", compute) for _ in range(3)] == [1, 2, 3]
 
 
 def test_repeated_latest_requests_are_answered_once(client: TestClient, seeded: Seeded, influx: InfluxClient) -> None:
