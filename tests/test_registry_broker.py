@@ -16,8 +16,9 @@ import pytest
 from registry import credentials, provision, sites
 from registry.broker_files import BrokerFiles
 from registry.db import open_registry
-from ruongso.local_services import Mosquitto, ServiceError
+from ruongso.local_services import Mosquitto
 from ruongso.mqtt import connect_and_wait, make_client, parse_mqtt_url
+from tests.api.secured_broker import broker_files, start_secured_broker, without_reload
 from tests.waiting import wait_until
 
 OPEN_CLIENTS: list[mqtt.Client] = []
@@ -36,24 +37,17 @@ class Fleet:
 @pytest.fixture
 def fleet(tmp_path: Path) -> Iterator[Fleet]:
     url = f"sqlite:///{tmp_path / 'registry.db'}"
-    pid_file = tmp_path / "mosquitto.pid"
-    files = BrokerFiles(tmp_path / "passwd", tmp_path / "acl", f"pid:{pid_file}")
+    files = broker_files(tmp_path)
     conn = open_registry(url)
     sites.add_site(conn, "site-a", "A", "fish_pond")
     sites.add_site(conn, "site-b", "B", "fish_pond")
     # The broker is not running yet: provision with no reload, then start it on the files.
-    cold = BrokerFiles(files.password_file, files.acl_file, "")
+    cold = without_reload(files)
     a = provision.add_node(conn, cold, "mqtt://unused:1883", "site-a", "n1").config
     b = provision.add_node(conn, cold, "mqtt://unused:1883", "site-b", "n2").config
     ingest = provision.set_service_account(conn, cold, "ingest")
     conn.close()
-    broker = Mosquitto(tmp_path / "mosquitto", password_file=files.password_file, acl_file=files.acl_file)
-    try:
-        broker.start()
-    except ServiceError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    assert broker.proc is not None
-    pid_file.write_text(f"{broker.proc.pid}\n")
+    broker = start_secured_broker(tmp_path, files)
     yield Fleet(broker, files, url, a, b, ingest)
     while OPEN_CLIENTS:
         client = OPEN_CLIENTS.pop()

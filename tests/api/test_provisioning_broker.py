@@ -13,25 +13,20 @@ from registry import provision
 from registry.broker_files import BrokerFiles
 from registry.db import open_registry
 from ruongso.influx import InfluxClient
-from ruongso.local_services import Influxd, Mosquitto, ServiceError
+from ruongso.local_services import Influxd, Mosquitto
 from ruongso.mqtt import connect_and_wait, make_client, parse_mqtt_url
 from tests.api.conftest import Seeded, api_settings
+from tests.api.secured_broker import broker_files, start_secured_broker, without_reload
 from tests.waiting import wait_until
 
 
 @pytest.fixture
 def secured_broker(tmp_path: Path, seeded: Seeded) -> Iterator[tuple[Mosquitto, BrokerFiles]]:
-    files = BrokerFiles(tmp_path / "passwd", tmp_path / "acl", f"pid:{tmp_path / 'mosquitto.pid'}")
+    files = broker_files(tmp_path)
     conn = open_registry(seeded.registry_url)
-    provision.set_service_account(conn, BrokerFiles(files.password_file, files.acl_file), "ingest")
+    provision.set_service_account(conn, without_reload(files), "ingest")
     conn.close()
-    broker = Mosquitto(tmp_path / "mosquitto", password_file=files.password_file, acl_file=files.acl_file)
-    try:
-        broker.start()
-    except ServiceError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    assert broker.proc is not None
-    (tmp_path / "mosquitto.pid").write_text(str(broker.proc.pid))
+    broker = start_secured_broker(tmp_path, files)
     yield broker, files
     broker.stop()
 
