@@ -24,8 +24,10 @@ STUCK_SAMPLES: Final[dict[str, int]] = {
     "air_temp": 6, "air_humidity": 6, "dissolved_oxygen": 6, "water_temp": 6,
     "water_ph": 12, "soil_temp": 12, "soil_moisture": 24, "soil_ec": 24, "soil_ph": 24,
     "co2": 12, "nh3": 12, "water_level": 24, "battery_v": 48, "rssi": 48,
-    "light": 12, "wind_speed": 12, "rain": 12, "leaf_wetness": 24,
+    "light": 12, "wind_speed": 12, "leaf_wetness": 24,
 }
+# Not judged by flatness: steady rain gives equal tip counts, and a blocked gauge reads 0, its resting value.
+NO_STUCK: Final = frozenset({"rain"})
 # Values at which a long flat run is normal: no light at night, no rain, calm, saturated air, dry/wet leaf.
 NORMAL_FLAT: Final[dict[str, tuple[float, ...]]] = {
     "light": (0.0,), "rain": (0.0,), "wind_speed": (0.0,), "air_humidity": (100.0,), "leaf_wetness": (0.0, 100.0),
@@ -56,6 +58,9 @@ SPIKE_Z: Final = 5.0  # a spike: this far from the local median, in noise units,
 SPIKE_RETURN: Final = 0.3  # … and the next reading back within this share of the jump;
 SPIKE_Z_EXACT: Final = 2.5  # or a flat line broken by one reading it returns to exactly (0, 0 → x → 0) …
 SPIKE_FLAT_STEPS: Final = 20  # … by a jump of at least this many resolution steps
+SPIKE_MIN_STEPS: Final = 5  # a spike is at least this many resolution steps (one rain tip is not a spike)
+# Resolution before the stream has shown one: a tipping bucket's 0.2794 mm per tip (agronomy §9).
+KNOWN_RESOLUTION: Final[dict[str, float]] = {"rain": 0.2794}
 SPIKE_Z_BY_QUANTITY: Final[dict[str, float]] = {"wind_speed": 8.0}  # gusts are short by nature
 GOOD_TO_CLEAR: Final = 3
 
@@ -70,7 +75,7 @@ class SeriesFaults:
         self.prev: float | None = None
         self.prev2: float | None = None
         self.prev_ts = 0
-        self.res = math.inf
+        self.res = KNOWN_RESOLUTION.get(quantity, math.inf)
         self.run = 1
         self.max_run = 1
         self.base = STUCK_SAMPLES.get(quantity, 12)
@@ -98,8 +103,8 @@ class SeriesFaults:
         return self.last_spike_ts >= 0 and now - self.last_spike_ts < SPIKE_HOLD_MS
 
     def stuck_limit(self) -> int:
-        """The table's count until the stream's own flat runs are known, then twice the longest of them
-        (at least the §11 six readings, at most four times the table's count)."""
+        """The table's count until the stream's own flat runs are known, then twice the longest natural
+        one (at least the §11 six readings, at most four times the table's count)."""
         if self.n < LEARN_SAMPLES:
             return self.base
         return max(STUCK_MIN, min(2 * self.max_run, 4 * self.base))
@@ -119,11 +124,13 @@ class SeriesFaults:
         if self.prev is not None and v == self.prev:
             self.run += 1
         else:
-            if self.n <= LEARN_SAMPLES and self.prev not in NORMAL_FLAT.get(self.quantity, ()):
+            # Learn every flat run that ended without being called stuck: natural flats keep the
+            # limit above themselves however the stream's pace changes.
+            if self.run < self.stuck_limit() and self.prev not in NORMAL_FLAT.get(self.quantity, ()):
                 self.max_run = max(self.max_run, self.run)
             self.run = 1
         normal_flat = v in NORMAL_FLAT.get(self.quantity, ()) and not (daylight and self.quantity == "light")
-        self.stuck = self.run >= self.stuck_limit() and not normal_flat
+        self.stuck = self.run >= self.stuck_limit() and not normal_flat and self.quantity not in NO_STUCK
         # spike: decide on the held candidate now that the next reading is here
         if self.candidate is not None:
             c_ts, c_v, before, c_z, flat = self.candidate
@@ -135,9 +142,10 @@ class SeriesFaults:
                 self.prev = before  # the way back from a spike is not a jump
             else:
                 good.append((c_ts, c_v))
+        noise = self.detector.noise  # as it was before this reading
         self.detector.update(v, ts / 1000.0)
         z = self.detector.last_z_short
-        if self.prev is not None and self._jump(ts, v, z):
+        if self.prev is not None and self._jump(ts, v, z, noise):
             self.candidate = (ts, v, self.prev, math.inf if z < SPIKE_Z_EXACT else z, self.prev2 == self.prev)
         elif not self.stuck:
             good.append((ts, v))
@@ -166,7 +174,7 @@ class SeriesFaults:
             elif off < limit / 2:
                 self.physical_drift = False
 
-    def _jump(self, ts: int, v: float, z_short: float) -> bool:
+    def _jump(self, ts: int, v: float, z_short: float, noise: float) -> bool:
         assert self.prev is not None
         step = abs(v - self.prev)
         limit = STEP_LIMITS.get(self.quantity)
@@ -177,7 +185,8 @@ class SeriesFaults:
             if step > allowed:
                 return True
         # Far from the local median in units of the stream's own noise (the streaming detector's z).
-        return z_short >= SPIKE_Z_EXACT and step >= SPIKE_Z_EXACT * self.detector.noise > 0
+        big = step >= SPIKE_MIN_STEPS * self.res if self.res < math.inf else step > 0
+        return z_short >= SPIKE_Z_EXACT and step >= SPIKE_Z_EXACT * noise and big
 
 
 def is_sentinel(quantity: str, v: float) -> bool:

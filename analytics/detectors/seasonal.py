@@ -122,11 +122,6 @@ class SeasonalRobust:
             return 0.0
         self.n += 1
         self._learn_interval(ts)
-        if self._prev is not None:
-            d = abs(x - self._prev)
-            if 0.0 < d < self._res:
-                self._res = d
-        self._prev = x
 
         b = -1
         p = 0.0
@@ -155,6 +150,13 @@ class SeasonalRobust:
             z_long = abs(y - med) / spread
 
         self._learn(x, y, b, r_raw, r_adj, z_short, z_long)
+        # The resolution floor is what the stream showed before this value: a first step out of a flat
+        # line is judged against the flat line, not against itself.
+        if self._prev is not None:
+            d = abs(x - self._prev)
+            if 0.0 < d < self._res:
+                self._res = d
+        self._prev = x
         z = max(z_short, 0.7 * z_long)
         self.last_z = z
         self.last_z_short = z_short if self.n > self.grace else 0.0

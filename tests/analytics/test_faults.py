@@ -183,3 +183,12 @@ def test_soil_ph_cannot_move_half_a_unit_in_hours() -> None:
         if i == 288 * 2 - 1:
             assert f.of("soil_ph.drift") == []
     assert len(f.of("soil_ph.drift", "firing")) == 1
+
+
+def test_a_burst_of_rain_between_dry_readings_is_a_spike_but_a_shower_is_not() -> None:
+    f = Feeder(Engine(), "t-rice-5")
+    ts = f.series("n1", MIDNIGHT_ICT, 5 * MINUTE, [{"rain": 0.0}] * 100 + [{"rain": 11.2}] + [{"rain": 0.0}] * 5)
+    assert len(f.of("rain.spike", "firing")) == 1
+    shower = [0.28, 0.56, 1.12, 0.84, 0.28] + [0.0] * 5
+    f.series("n1", ts + HOUR, 5 * MINUTE, [{"rain": v} for v in shower])
+    assert len(f.of("rain.spike")) <= 2  # the first spike's firing and resolution only
