@@ -14,7 +14,7 @@ from api.metrics import ApiMetrics
 from api.middleware import RequestLog
 from api.publisher import ControlPublisher
 from api.query_cache import CachedReader, QueryCache
-from api.routes import alerts, fleet, health, nodes, readings, sites, tokens
+from api.routes import ack_links, alerts, fleet, health, nodes, readings, sites, tokens
 from api.settings import ApiSettings
 from registry.db import ConnectionPool, open_registry
 from ruongso import __version__
@@ -54,7 +54,7 @@ def create_app(settings: ApiSettings, influx: InfluxClient | None = None) -> Fas
     app = FastAPI(title="Ruộng Số API", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.ctx = ctx
     errors.install(app)
-    for module in (health, sites, nodes, readings, alerts, fleet, tokens):
+    for module in (health, sites, nodes, readings, alerts, fleet, tokens, ack_links):
         app.include_router(module.router)
     app.add_middleware(RequestLog, metrics=metrics)
     return app

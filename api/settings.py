@@ -19,6 +19,8 @@ class ApiSettings(RegistrySettings):
     max_range: str = "400d"
     # Seconds an InfluxQL result is reused for identical queries (0: never).
     query_cache_s: float = 10.0
+    # Verifies the one-tap acknowledge links notify puts in messages (same value as notify's; no default).
+    ack_secret: str | None = None
 
     @field_validator("latest_lookback", "max_range")
     @classmethod
