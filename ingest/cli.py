@@ -19,7 +19,7 @@ def command(
     share_group: str = typer.Option(None, help="Shared-subscription group, so several ingests split the stream"),
     batch_size: int = typer.Option(None, help="Points per InfluxDB write (default 5000)"),
     batch_ms: int = typer.Option(None, help="Longest wait to fill a batch, ms (default 200)"),
-    state_dir: Path = typer.Option(None, help="Spool, dead letters, lock (default ~/.local/state/ruongso/ingest/<id>)"),
+    state_dir: Path = typer.Option(None, help="Spool, dead letters, lock (default: ~/.local/state/ruongso/ingest/…)"),
     spool_max_bytes: int = typer.Option(None, help="Disk spool cap in bytes (default 1 GiB)"),
     dead_letter_file: Path = typer.Option(None, help="Dead-letter JSON lines (default <state-dir>/dead-letters.jsonl)"),
     metrics_port: int = typer.Option(None, help="Prometheus /metrics port, 0 = off (default 9471)"),

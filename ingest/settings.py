@@ -11,6 +11,7 @@ from pydantic import field_validator, model_validator
 
 from contract import topics
 from contract.wire import DEFAULT_MAX_FUTURE_MS
+from ruongso.mqtt import parse_mqtt_url
 from ruongso.settings import ServiceSettings
 
 
@@ -31,7 +32,7 @@ class IngestSettings(ServiceSettings):
     receive_maximum: int = 20_000
     batch_size: int = 5000
     batch_ms: int = 200
-    # Where the spool, dead letters and ack watermarks live; empty: ~/.local/state/ruongso/ingest/<client id>.
+    # Spool, dead letters and lock; empty: ~/.local/state/ruongso/ingest/<client id>@<broker host>-<port>.
     state_dir: Path | None = None
     spool_max_bytes: int = 1 << 30
     dead_letter_file: Path | None = None
@@ -94,7 +95,11 @@ class IngestSettings(ServiceSettings):
             host = re.sub(r"[^A-Za-z0-9_.-]", "-", socket.gethostname())[:24]
             object.__setattr__(self, "client_id", f"ruongso-ingest-{host}-{self.influx_db}"[:64])
         if self.state_dir is None:
-            object.__setattr__(self, "state_dir", _default_state_root() / self.client_id)
+            # Keyed by broker too: the session (and so the spool's unacked messages) lives there, and
+            # two demos or test runs on private brokers must not share, or lock each other out of, one.
+            target = parse_mqtt_url(self.mqtt_url)
+            where = f"{self.client_id}@{target.host}-{target.port}"
+            object.__setattr__(self, "state_dir", _default_state_root() / where)
         if self.dead_letter_file is None:
             assert self.state_dir is not None
             object.__setattr__(self, "dead_letter_file", self.state_dir / "dead-letters.jsonl")

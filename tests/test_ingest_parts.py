@@ -157,7 +157,7 @@ def test_flags_override_env_and_derived_paths_follow_the_client_id(
     s = build(IngestSettings, batch_size=77, client_id=None)
     assert s.influx_db == "fromenv" and s.batch_size == 77
     assert s.client_id.startswith("ruongso-ingest-") and s.client_id.endswith("-fromenv")
-    assert s.state_path == tmp_path / "ruongso" / "ingest" / s.client_id
+    assert s.state_path == tmp_path / "ruongso" / "ingest" / f"{s.client_id}@127.0.0.1-1883"
     assert s.dead_letter_path == s.state_path / "dead-letters.jsonl"
 
 
