@@ -80,12 +80,13 @@ def _stop(p: subprocess.Popen[str]) -> str:
 def test_kill_9_in_the_middle_of_a_stream_and_restart_loses_nothing(
     own_broker: Mosquitto, influxd: Influxd, influx: InfluxClient, tmp_path: Path
 ) -> None:
-    site, n = new_site("tk"), 20_000
+    site, n = new_site("tk"), 50_000
     p = _ingest(own_broker, influxd, influx.database, tmp_path, "kill9")
     try:
         _wait_ready(influx, own_broker, site)
         pub = _publish_in_background(own_broker.url, _stream(site, n))
-        wait_until(lambda: influx.count_points("reading", f"site='{site}'") > 3000, 60, what="a third written")
+        wait_until(lambda: influx.count_points("reading", f"site='{site}'") > 10_000, 60, interval=0.2,
+                   what="a fifth written")
         p.kill()
         p.wait(10)
         assert influx.count_points("reading", f"site='{site}'") < n, "killed mid-stream, not after it"
