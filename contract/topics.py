@@ -113,6 +113,15 @@ ALL_STATUS: Final = node_filter(NodeTopicKind.STATUS)
 ALL_ALERTS: Final = f"{ROOT}/+/alerts"
 
 
+# Internal coordination topics of the server-side services (not node topics): ingest members of one
+# shared-subscription group exchange settled seqs here, so the broker ACL grants service accounts it.
+SERVICE_ROOT: Final = "ruongso"
+
+
+def ingest_progress(group: str) -> str:
+    return f"{SERVICE_ROOT}/ingest/{group}/progress"
+
+
 def shared(group: str, topic_filter: str) -> str:
     """A shared subscription (MQTT 5 `$share/<group>/<filter>`), so several consumers split one stream."""
     if not re.match(r"^[A-Za-z0-9_-]{1,64}$", group):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from contract import topics
 from contract.topics import is_slug
 from contract.wire import BOOT_RE
 
@@ -189,7 +190,7 @@ def progress_topic(group: str) -> str:
     round-robin splits its seqs between members, and each member's cumulative watermark would stop
     at the first seq another member wrote.
     """
-    return f"ruongso/ingest/{group}/progress"
+    return topics.ingest_progress(group)
 
 
 def encode_progress(seqs: Iterable[tuple[str, str, str, int]]) -> bytes:

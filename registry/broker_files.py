@@ -2,7 +2,8 @@
 
 Each active node gets a user block allowing exactly its own topics (Mosquitto 2.0 `acl_file` syntax):
 write `farm/{site}/{node}/telemetry` and `…/status` (its last will is published under its name too),
-read `…/config` and `…/ack`. Service accounts get `farm/#`. Revoked nodes appear in neither file, so the
+read `…/config` and `…/ack`. Service accounts get `farm/#` and `ruongso/#` (their own coordination).
+Revoked nodes appear in neither file, so the
 broker refuses them at the next CONNECT, and a reload disconnects one already connected.
 """
 
@@ -47,7 +48,8 @@ def render_passwords(conn: sqlite3.Connection) -> str:
 def render_acl(conn: sqlite3.Connection) -> str:
     blocks = [HEADER.rstrip("\n")]
     for a in active_accounts(conn):
-        blocks.append(f"user {a.username}\ntopic {a.access} {topics.ROOT}/#")
+        # Services also coordinate among themselves under SERVICE_ROOT (ingest's shared-group progress).
+        blocks.append(f"user {a.username}\ntopic {a.access} {topics.ROOT}/#\ntopic {a.access} {topics.SERVICE_ROOT}/#")
     for n in list_nodes(conn, state="active"):
         blocks.append(
             "\n".join(

@@ -166,12 +166,14 @@ class Demo:
         self._subscribe()
         common = ["--mqtt-url", self.broker.url]
         self.children.append(
-            Child("ingest", ["ingest", *common, "--influx-url", self.influxd.url, "--influx-db", DB], self.run_dir)
+            Child("ingest", ["ingest", *common, "--influx-url", self.influxd.url, "--influx-db", DB,
+                             "--state-dir", str(self.run_dir / "ingest"), "--metrics-port", "0"], self.run_dir)
         )
         if _available("analytics.cli"):
             self.children.append(
                 Child("analytics", ["analytics", "run", *common, "--influx-url", self.influxd.url,
-                                    "--influx-db", DB], self.run_dir)
+                                    "--influx-db", DB, "--state-file", str(self.run_dir / "analytics-state.json")],
+                      self.run_dir)
             )
         self.children.append(Child("sim", self._sim_args(), self.run_dir))
 
