@@ -48,6 +48,7 @@ BAD_REASONS: Final = frozenset({Reason.IMPLAUSIBLE, Reason.NOT_FINITE})
 FAULT_KINDS: Final = ("implausible", "stuck", "spike", "drift")
 SUPPRESSING: Final = ("implausible", "stuck", "drift")
 BARNS: Final = frozenset({"pig_barn", "poultry_barn"})
+MAX_PEERS: Final = 8  # neighbours a node is compared with for drift
 SILENT_INTERVALS: Final = 3  # agronomy.md §10: no reading for 3 × interval → warning
 LOSS_FIRE, LOSS_CLEAR = 0.2, 0.1
 _SAFE: Final[dict[str, Any]] = {"__builtins__": {}}
@@ -402,15 +403,28 @@ class Engine:
         peers = self.latest.setdefault((ns.site, q), {})
         peers[ns.node] = (ts, v)
         window = max(2 * (ns.interval_ms or 60_000), 600_000)
-        others = {
-            node: v_ for node, (t_, v_) in peers.items()
-            if node != ns.node and abs(t_ - ts) <= window and not self.nodes[(ns.site, node)].suppressed(q)
-        }
-        if len(others) < 2 and q not in ns.drift:
-            return
+
+        def usable(node: str) -> bool:
+            t_ = peers[node][0]
+            return node != ns.node and abs(t_ - ts) <= window and not self.nodes[(ns.site, node)].suppressed(q)
+
         d = ns.drift.get(q)
+        chosen = d.peer_names if d is not None else []
+        others = {n: peers[n][1] for n in chosen if usable(n)}
+        if len(others) < 2:
+            # (Re)choose at most MAX_PEERS comparable peers: a big site must not cost O(nodes) per reading.
+            chosen = []
+            for node in peers:
+                if usable(node):
+                    chosen.append(node)
+                    if len(chosen) == MAX_PEERS:
+                        break
+            others = {n: peers[n][1] for n in chosen}
+            if len(others) < 2 and d is None:
+                return
         if d is None:
             d = ns.drift[q] = PeerDrift()
+        d.peer_names = chosen
         d.update(v, others, ts)
 
     def _fault_alerts(self, ns: NodeState, q: str, ts: int, out: Output) -> None:

@@ -254,6 +254,7 @@ class PeerDrift:
 
     def __init__(self) -> None:
         self.pairs: dict[str, NeighbourDrift] = {}
+        self.peer_names: list[str] = []
         self.active = False
 
     def update(self, v: float, peers: dict[str, float], ts: int) -> bool:

@@ -29,6 +29,7 @@ from typing import Any
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from analytics import rules as rules_mod
 from analytics.control import ALL_CONTROL, ControlError, decode_control, parse_control_topic
 from analytics.engine import Engine, Output
 from analytics.lifecycle import Active, Lifecycle
@@ -40,6 +41,7 @@ from contract.wire import WireError, decode_status, decode_telemetry
 from ruongso.influx import InfluxClient, InfluxError, quote_ident
 from ruongso.logs import configure, event
 from ruongso.mqtt import connect_and_wait, make_client, parse_mqtt_url
+from ruongso.profiles import profile_ids
 from ruongso.settings import ServiceSettings, SettingsError, build
 
 log = logging.getLogger("analytics")
@@ -107,6 +109,8 @@ class AnalyticsService:
             self.influx.create_database()
         except InfluxError as exc:
             event(log, "create_database_deferred", logging.WARNING, error=str(exc)[:200])
+        for profile_id in profile_ids():  # compile every profile's rules now, not on a first reading
+            rules_mod.build(profile_id)
         restored = self._restore()
         event(log, "state_restored", firing=restored)
         self._worker = threading.Thread(target=self._run, name="analytics-worker", daemon=True)

@@ -310,18 +310,27 @@ def latency(rate: float, seconds: float) -> None:
                 bad = i % 50 == 49
                 if bad:
                     node = f"bad{i:05d}"
-                m = {"dissolved_oxygen": 45.0 if bad else 6.0 + (i % 7) / 100, "water_temp": 28.0 + (i % 5) / 10}
+                k = i // 500  # each node's own values move from one message to the next
+                m = {"dissolved_oxygen": 45.0 if bad else 6.0 + (k % 7) / 100, "water_temp": 28.0 + (k % 5) / 10}
                 payload = encode_reading(Reading(node, "b", i, int(time.time() * 1000), m))
                 if bad:
                     sent[node] = time.time()
-                pub.publish(str(topics.telemetry(site, node)), payload, qos=1)
+                info = pub.publish(str(topics.telemetry(site, node)), payload, qos=1)
                 ahead = t0 + (i + 1) / rate - time.time()
                 if ahead > 0:
                     time.sleep(ahead)
+            info.wait_for_publish(10)
             deadline = time.monotonic() + 30
-            while len(got) < len(sent) and time.monotonic() < deadline:
+            while not set(sent) <= set(got) and time.monotonic() < deadline:
                 time.sleep(0.05)
+            got = dict(got)
             lat = sorted(got[k] - sent[k] for k in sent if k in got)
+            worst = sorted(((got[k] - sent[k], sent[k] - t0) for k in sent if k in got), reverse=True)[:5]
+            print("latency: worst (latency s, sent at s): " + ", ".join(f"({a:.2f}, {b:.1f})" for a, b in worst))
+            missing = sorted(set(sent) - set(got))
+            if missing:
+                print(f"latency: no alert for {', '.join(missing[:5])}; service log: "
+                      + " | ".join(x.strip() for x in lines if any(m in x for m in missing[:5]))[:600])
             if not lat:
                 print("latency: no alert event received")
                 return
