@@ -128,8 +128,9 @@ def _mutate(payload: bytes, rnd: random.Random) -> bytes:
                 target = doc["m"]
             elif isinstance(doc.get("batch"), list) and doc["batch"] and isinstance(doc["batch"][0], dict):
                 target = rnd.choice([d for d in doc["batch"] if isinstance(d, dict)] or [doc])
-            target[rnd.choice(sorted(target, key=str))] = rnd.choice(NASTY)
-            return json.dumps(doc).encode()
+            if target:  # a batch item may be an empty object: then fall through to a byte change
+                target[rnd.choice(sorted(target, key=str))] = rnd.choice(NASTY)
+                return json.dumps(doc).encode()
     b = bytearray(payload)
     if op == 2 and b:
         b[rnd.randrange(len(b))] = rnd.randrange(256)
