@@ -150,12 +150,20 @@ class Night:
             self.total += v
 
 
+# Which windows each aggregate function of the rules reads.
+WINDOWS_OF: dict[str, str] = {
+    "mean_10min": "w10", "mean_1h": "w60", "max_1h": "w60", "sum_1h": "w60", "twa_8h": "b8h",
+    "sum_24h": "b24h", "night_mean": "night", "daily_mean": "daily", "daily_min": "daily", "daily_max": "daily",
+}
+
+
 class Series:
-    """All aggregates of one (node, quantity), fed with the readings that passed the fault checks."""
+    """The aggregates of one (node, quantity) that its site's rules read, fed with the readings that
+    passed the fault checks. `windows` names them (WINDOWS_OF values); the others stay empty."""
 
-    __slots__ = ("b8h", "b24h", "daily", "last", "last_ts", "night", "w10", "w60")
+    __slots__ = ("b8h", "b24h", "daily", "last", "last_ts", "night", "updates", "w10", "w60")
 
-    def __init__(self) -> None:
+    def __init__(self, windows: frozenset[str] = frozenset(WINDOWS_OF.values())) -> None:
         self.last: float | None = None
         self.last_ts = 0
         self.w10 = Window(600_000)
@@ -164,15 +172,14 @@ class Series:
         self.b24h = Buckets(24 * HOUR_MS)
         self.daily = Daily()
         self.night = Night()
+        self.updates = [getattr(self, w).add for w in sorted(windows) if w != "daily"]
 
     def add(self, ts: int, v: float) -> tuple[int, int, float, float, float] | None:
         if ts < self.last_ts - HOUR_MS:
             return None  # a replay from long ago says nothing about now
         if ts >= self.last_ts:
             self.last, self.last_ts = v, ts
-        self.w10.add(ts, v)
-        self.w60.add(ts, v)
-        self.b8h.add(ts, v)
-        self.b24h.add(ts, v)
-        self.night.add(ts, v)
+        for update in self.updates:
+            update(ts, v)
+        # The day's figures also feed the daily derived indicators, so they are always kept.
         return self.daily.add(ts, v)

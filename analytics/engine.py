@@ -48,7 +48,7 @@ BAD_REASONS: Final = frozenset({Reason.IMPLAUSIBLE, Reason.NOT_FINITE})
 FAULT_KINDS: Final = ("implausible", "stuck", "spike", "drift")
 SUPPRESSING: Final = ("implausible", "stuck", "drift")
 BARNS: Final = frozenset({"pig_barn", "poultry_barn"})
-MAX_PEERS: Final = 8  # neighbours a node is compared with for drift
+MAX_PEERS: Final = 4  # neighbours a node is compared with for drift (a majority of 4 still names the culprit)
 SILENT_INTERVALS: Final = 3  # agronomy.md §10: no reading for 3 × interval → warning
 LOSS_FIRE, LOSS_CLEAR = 0.2, 0.1
 _SAFE: Final[dict[str, Any]] = {"__builtins__": {}}
@@ -366,7 +366,7 @@ class Engine:
                 accepted = f.observe(ts, v, self._sun(ns, ts) if q == "light" else 0)
             series = ns.series.get(q)
             if series is None:
-                series = ns.series[q] = Series()
+                series = ns.series[q] = Series(self._rules(ns.cfg).windows.get(q, frozenset()))
             for t_, v_ in accepted:
                 if q == "dissolved_oxygen":
                     ns.do_fc.add(t_, v_)
@@ -514,10 +514,11 @@ class Engine:
             return
         ctx = _Ctx(self, ns, ts)
         lc = self.lifecycle
+        faulty = {q for q in ns.faults if ns.suppressed(q)}
         for r in sorted(seen.values(), key=lambda r: r.severity != "critical"):
             key = (ns.site, ns.node, r.id)
             cond: bool | None
-            if any(ns.suppressed(q) for q in r.expr.quantities):
+            if faulty and not faulty.isdisjoint(r.expr.quantities):
                 cond = None
             elif r.inhibited_by and lc.is_active((ns.site, ns.node, r.inhibited_by)):
                 cond = False

@@ -56,6 +56,7 @@ class CompiledExpr:
     quantities: frozenset[str]
     names: frozenset[str]
     shape: str  # the expression with its numbers blanked: equal shapes differ only in thresholds
+    calls: frozenset[tuple[str, str]] = frozenset()  # (aggregate function, quantity)
 
 
 def _check(tree: ast.AST, source: str) -> tuple[set[str], set[str]]:
@@ -147,6 +148,11 @@ def compile_expr(source: str, margin: Callable[[float], float] = default_margin)
     quantities, names = _check(tree, source)
     for name in names:
         quantities |= IMPLIED.get(name, set())
+    calls = frozenset(
+        (n.func.id, n.args[0].id) for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in AGGREGATES
+        and isinstance(n.args[0], ast.Name)
+    )
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in AGGREGATES:
             arg = node.args[0]
@@ -166,4 +172,5 @@ def compile_expr(source: str, margin: Callable[[float], float] = default_margin)
         quantities=frozenset(quantities),
         names=frozenset(names),
         shape=shape,
+        calls=calls,
     )

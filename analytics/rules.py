@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Final
 
+from analytics.aggregates import WINDOWS_OF
 from analytics.expr import CompiledExpr, ExprError, compile_expr
 from contract.quantities import QUANTITIES
 from ruongso import profiles
@@ -55,6 +56,7 @@ class RuleSet:
     unsupported: list[tuple[str, str]] = field(default_factory=list)
     by_quantity: dict[str, list[Rule]] = field(default_factory=dict)
     by_id: dict[str, Rule] = field(default_factory=dict)
+    windows: dict[str, frozenset[str]] = field(default_factory=dict)  # quantity → aggregate windows read
 
 
 def _constant(h: float) -> Callable[[float], float]:
@@ -183,11 +185,17 @@ def _build(profile_id: str | None, frozen: tuple[Any, ...]) -> RuleSet:
         for q in r.expr.quantities:
             index[q].append(r)
         rs.by_id[r.id] = r
+    wins: dict[str, set[str]] = defaultdict(set)
+    for r in rs.rules:
+        for fn, q in r.expr.calls:
+            wins[q].add(WINDOWS_OF[fn])
+    rs.windows = {q: frozenset(w) for q, w in wins.items()}
     # Critical before warning, so an inhibiting rule is updated before the rule it inhibits.
     rs.by_quantity = {q: sorted(v, key=lambda r: r.severity != "critical") for q, v in index.items()}
     return rs
 
 
+@cache
 def plausible_range(profile_id: str | None, q: str) -> tuple[float, float]:
     """The profile's plausible bounds for q (may be narrower than the contract's), else the contract's."""
     qq = QUANTITIES[q]
