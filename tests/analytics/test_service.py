@@ -3,6 +3,7 @@ and points in InfluxDB out; restart, acknowledge, partitions, the `run` command.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -75,6 +76,17 @@ class Node:
         self.client.loop_stop()
 
 
+@contextlib.contextmanager
+def pond(broker: Mosquitto, site: str) -> Iterator[tuple[Watcher, Node]]:
+    """A watcher of the site's alerts and its node n1, closed afterwards."""
+    watch, node = Watcher(broker, site), Node(broker, site, "n1")
+    try:
+        yield watch, node
+    finally:
+        watch.close()
+        node.close()
+
+
 def _settings(broker: Mosquitto, influxd: Influxd, db: str, state: Path, site: str, **kw: Any) -> AnalyticsSettings:
     return AnalyticsSettings(
         mqtt_url=broker.url, influx_url=influxd.url, influx_db=db, state_file=str(state),
@@ -117,8 +129,7 @@ def test_pond_oxygen_crash_fires_once_and_resolves_once(
 ) -> None:
     site = "e2e-pond-1"
     service_factory(site)
-    watch, node = Watcher(broker, site), Node(broker, site, "n1")
-    try:
+    with pond(broker, site) as (watch, node):
         t0 = int(time.time() * 1000) - 3 * 3_600_000
         series = [_do(i) for i in range(40)] + [_crash(i) for i in range(40)] + [_do(i) for i in range(40)]
         for i, m in enumerate(series):
@@ -136,16 +147,12 @@ def test_pond_oxygen_crash_fires_once_and_resolves_once(
             "dissolved_oxygen.crit_low", "agronomic", "farmer", "critical", "n1")
         assert p["threshold"] == 2.0 and p["unit"] == "mg/L" and p["text_vi"].startswith("NGUY HIỂM")
         assert p["started"] <= p["time"]
-    finally:
-        watch.close()
-        node.close()
 
 
 def test_broken_probe_alerts_the_technician_and_not_the_farmer(broker: Mosquitto, service_factory: Any) -> None:
     site = "e2e-pond-2"
     service_factory(site)
-    watch, node = Watcher(broker, site), Node(broker, site, "n1")
-    try:
+    with pond(broker, site) as (watch, node):
         t0 = int(time.time() * 1000) - 3 * 3_600_000
         for i in range(40):
             node.send(t0 + i * MINUTE, _do(i))
@@ -163,9 +170,6 @@ def test_broken_probe_alerts_the_technician_and_not_the_farmer(broker: Mosquitto
         node.send(t0 + 100 * MINUTE, {"dissolved_oxygen": 45.0})
         wait_until(lambda: len(watch.of("dissolved_oxygen.implausible")) >= 2, 10, what="second range fault")
         assert [e for e in watch.events if e.audience == "farmer"] == []
-    finally:
-        watch.close()
-        node.close()
 
 
 @pytest.mark.parametrize("keep_state_file", [True, False], ids=["state-file", "rebuilt-from-influx"])
@@ -173,8 +177,7 @@ def test_restart_does_not_fire_an_already_firing_alert_again(
     broker: Mosquitto, influx: InfluxClient, service_factory: Any, tmp_path: Path, keep_state_file: bool
 ) -> None:
     site = f"e2e-pond-{3 if keep_state_file else 4}"
-    watch, node = Watcher(broker, site), Node(broker, site, "n1")
-    try:
+    with pond(broker, site) as (watch, node):
         first = service_factory(site)
         t0 = int(time.time() * 1000) - 3 * 3_600_000
         for i in range(40):
@@ -195,16 +198,12 @@ def test_restart_does_not_fire_an_already_firing_alert_again(
         events = watch.of("dissolved_oxygen.crit_low")
         assert [s for s, _ in events] == ["firing", "resolved"]
         assert events[0][1] == events[1][1]
-    finally:
-        watch.close()
-        node.close()
 
 
 def test_acknowledge_and_silence_over_mqtt(broker: Mosquitto, service_factory: Any) -> None:
     site = "e2e-pond-5"
     service_factory(site)
-    watch, node = Watcher(broker, site), Node(broker, site, "n1")
-    try:
+    with pond(broker, site) as (watch, node):
         t0 = int(time.time() * 1000) - 3 * 3_600_000
         for i in range(70):
             node.send(t0 + i * MINUTE, _do(i) if i < 40 else _crash(i))
@@ -230,9 +229,6 @@ def test_acknowledge_and_silence_over_mqtt(broker: Mosquitto, service_factory: A
                    what="silenced event")
         assert [s for s, _ in watch.of("dissolved_oxygen.crit_low")] == ["firing", "acknowledged"]
         node.client.publish(control_topic(site), b"", qos=1, retain=True).wait_for_publish(5)
-    finally:
-        watch.close()
-        node.close()
 
 
 def test_partition_keeps_a_stable_share_of_sites() -> None:
