@@ -109,3 +109,9 @@ def sun_times_local_h(lat_deg: float, lon_deg: float, doy: int) -> tuple[float, 
     noon = 12.0 - (lon_deg - 105.0) * 4.0 / 60.0
     half = daylength_h(lat_deg, doy) / 2.0
     return noon - half, noon + half
+
+
+def uia(tan: float, ph: float, t: float) -> float:
+    """Un-ionised ammonia (NH3) from total ammonia nitrogen, mg/L (Emerson et al. 1975, §4.4)."""
+    pka = 0.09018 + 2729.92 / (t + 273.15)
+    return tan / (1.0 + 10.0 ** (pka - ph))

@@ -26,6 +26,7 @@ from analytics.derived import (
     heat_index,
     sun_times_local_h,
     thi,
+    uia,
     vpd,
 )
 from analytics.expr import compile_expr
@@ -157,6 +158,10 @@ class _Ctx(dict[str, Any]):
             return _day_month(ts)
         if name == "stage":
             return ns.cfg.stage
+        if name == "tan_mg_l":
+            if ns.cfg.tan_mg_l is None:
+                raise Missing(name)
+            return ns.cfg.tan_mg_l
         if name == "do_forecast_sunrise":
             p = ns.do_fc.projection()
             if p is None:
@@ -246,7 +251,7 @@ def _day_month(ts: int) -> int:
 
 
 _FUNCS: Final[dict[str, Any]] = {
-    "vpd": vpd, "dewpoint": dew_point, "thi": thi, "heat_index": heat_index, "do_pct_sat": do_pct_sat,
+    "vpd": vpd, "dewpoint": dew_point, "thi": thi, "heat_index": heat_index, "do_pct_sat": do_pct_sat, "uia": uia,
     "blast_lwd_required_h": lambda t: _need(blast_lwd_required_h(t)),
 }
 

@@ -27,8 +27,11 @@ AGGREGATES: Final = frozenset({
 })
 # Functions of another rule of the same node, named by its id (`consecutive_days(rice_blast_warn)`).
 RULE_FUNCTIONS: Final = frozenset({"consecutive_days"})
-FUNCTIONS: Final = frozenset({"vpd", "dewpoint", "thi", "heat_index", "do_pct_sat", "blast_lwd_required_h"})
-CONTEXT_NAMES: Final = frozenset({"hour", "month", "stage", "do_forecast_sunrise", "lwd_h", "lwd_mean_temp"})
+FUNCTIONS: Final = frozenset({"vpd", "dewpoint", "thi", "heat_index", "do_pct_sat", "blast_lwd_required_h", "uia"})
+CONTEXT_NAMES: Final = frozenset({
+    "hour", "month", "stage", "do_forecast_sunrise", "lwd_h", "lwd_mean_temp",
+    "tan_mg_l",  # the pond's last total-ammonia test, entered by hand (sites file)
+})
 # Context values computed from quantities: a fault on those suppresses the rule.
 IMPLIED: Final[dict[str, set[str]]] = {
     "do_forecast_sunrise": {"dissolved_oxygen"},

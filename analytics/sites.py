@@ -50,6 +50,7 @@ class SiteConfig:
     lat: float = DEFAULT_LAT
     lon: float = DEFAULT_LON
     overrides: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    tan_mg_l: float | None = None  # a pond's last total-ammonia-nitrogen test (kit), for the UIA rules
 
 
 def guess_profile(site: str) -> str | None:
@@ -80,7 +81,11 @@ def _site_from_doc(path: str, slug: str, doc: Any) -> SiteConfig:
     except (TypeError, ValueError):
         raise SitesError(f"{path}: site {slug!r}: lat/lon must be numbers") from None
     stage = doc.get("stage")
-    return SiteConfig(slug, profile, str(stage) if stage is not None else None, lat, lon, overrides)
+    tan = doc.get("tan_mg_l")
+    if tan is not None and (not isinstance(tan, int | float) or isinstance(tan, bool) or tan < 0):
+        raise SitesError(f"{path}: site {slug!r}: tan_mg_l must be a non-negative number (mg/L)")
+    return SiteConfig(slug, profile, str(stage) if stage is not None else None, lat, lon, overrides,
+                      None if tan is None else float(tan))
 
 
 def load_sites_file(path: str) -> dict[str, SiteConfig]:

@@ -75,3 +75,8 @@ def test_blast_table_is_undefined_outside_18_to_30_degrees() -> None:
 def test_do_forecast_worked_example_of_agronomy_4_1() -> None:
     # 8.0 mg/L at 18:00, 6.5 at 21:00 → −0.5 mg/L/h → 2.0 mg/L projected at 06:00.
     assert project_line([(18.0, 8.0), (21.0, 6.5)], 30.0) == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize(("ph", "t", "fraction"), [(8, 25, 0.0537), (9, 25, 0.362), (8, 30, 0.0743)])
+def test_unionised_ammonia_fraction_of_agronomy_4_4(ph: float, t: float, fraction: float) -> None:
+    assert derived.uia(1.0, ph, t) == pytest.approx(fraction, abs=0.0005)

@@ -166,3 +166,16 @@ def test_a_missing_registry_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(SitesError, match="does not exist"):
         registry_lookup(f"sqlite:///{tmp_path / 'none.db'}")
+
+
+def test_pond_ammonia_rules_use_the_tan_test_entered_for_the_site(tmp_path: Path) -> None:
+    path = tmp_path / "sites.yaml"
+    path.write_text("sites:\n  ao-ca-1:\n    profile: fish_pond\n    tan_mg_l: 2.0\n")
+    f = Feeder(Engine(SiteDirectory(str(path))), "ao-ca-1")
+    f.series("n1", DAYTIME, MINUTE, _vary({"water_ph": 8.5, "water_temp": 28.0, "dissolved_oxygen": 6.0}, 40))
+    fired = [e for e in f.events if e.state == "firing" and e.rule.startswith("pond_uia")]
+    assert [e.rule for e in fired] == ["pond_uia_warn"]  # UIA ≈ 0.34 mg/L: above 0.05, below 1
+    assert fired[0].value == pytest.approx(0.34, abs=0.03)
+    f = Feeder(Engine(), "t-pond-9")  # no TAN test entered: the rule cannot be judged
+    f.series("n1", DAYTIME, MINUTE, _vary({"water_ph": 8.5, "water_temp": 28.0}, 40))
+    assert [e for e in f.events if e.rule.startswith("pond_uia")] == []
