@@ -153,7 +153,8 @@ class Night:
 # Which windows each aggregate function of the rules reads.
 WINDOWS_OF: dict[str, str] = {
     "mean_10min": "w10", "mean_1h": "w60", "max_1h": "w60", "sum_1h": "w60", "twa_8h": "b8h",
-    "sum_24h": "b24h", "night_mean": "night", "daily_mean": "daily", "daily_min": "daily", "daily_max": "daily",
+    "sum_24h": "b24h", "mean_48h": "b48h", "night_mean": "night", "daily_mean": "daily", "daily_min": "daily",
+    "daily_max": "daily", "outside": "daily",  # outside() reads only the outdoor node's last value
 }
 
 
@@ -161,7 +162,7 @@ class Series:
     """The aggregates of one (node, quantity) that its site's rules read, fed with the readings that
     passed the fault checks. `windows` names them (WINDOWS_OF values); the others stay empty."""
 
-    __slots__ = ("b8h", "b24h", "daily", "last", "last_ts", "night", "updates", "w10", "w60")
+    __slots__ = ("b8h", "b24h", "b48h", "daily", "last", "last_ts", "night", "updates", "w10", "w60")
 
     def __init__(self, windows: frozenset[str] = frozenset(WINDOWS_OF.values())) -> None:
         self.last: float | None = None
@@ -170,6 +171,7 @@ class Series:
         self.w60 = Window(HOUR_MS)
         self.b8h = Buckets(8 * HOUR_MS)
         self.b24h = Buckets(24 * HOUR_MS)
+        self.b48h = Buckets(48 * HOUR_MS, 1_800_000)
         self.daily = Daily()
         self.night = Night()
         self.updates = [getattr(self, w).add for w in sorted(windows) if w != "daily"]

@@ -237,6 +237,17 @@ class _Ctx(dict[str, Any]):
             n, d = n + 1, d - 1
         return n
 
+    def _agg_mean_48h(self, q: str) -> float:
+        return self._series(q).b48h.mean()
+
+    def _agg_outside(self, q: str) -> float:
+        outdoor = self.ns.cfg.outdoor_node
+        other = self.engine.nodes.get((self.ns.site, outdoor)) if outdoor else None
+        s = other.series.get(q) if other is not None else None
+        if s is None or s.last is None or other is None or other.suppressed(q) or abs(self.ts - s.last_ts) > FRESH_MS:
+            raise Missing(f"outside({q})")
+        return s.last
+
     def _agg_night_mean(self, q: str) -> float:
         v = self._series(q).night.closed
         if v is None:

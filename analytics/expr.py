@@ -22,7 +22,8 @@ from typing import Final
 from contract.quantities import QUANTITIES
 
 AGGREGATES: Final = frozenset({
-    "mean_10min", "mean_1h", "max_1h", "sum_1h", "sum_24h", "twa_8h",
+    "mean_10min", "mean_1h", "max_1h", "sum_1h", "sum_24h", "twa_8h", "mean_48h",
+    "outside",  # the latest value of q at the site's outdoor reference node
     "daily_mean", "daily_min", "daily_max", "night_mean",
 })
 # Functions of another rule of the same node, named by its id (`consecutive_days(rice_blast_warn)`).

@@ -20,6 +20,7 @@ import yaml
 
 from analytics.derived import DEFAULT_LAT, DEFAULT_LON
 from contract.quantities import QUANTITIES
+from contract.topics import is_slug
 from ruongso import profiles
 from ruongso.logs import event
 
@@ -51,6 +52,7 @@ class SiteConfig:
     lon: float = DEFAULT_LON
     overrides: dict[str, dict[str, float | None]] = field(default_factory=dict)
     tan_mg_l: float | None = None  # a pond's last total-ammonia-nitrogen test (kit), for the UIA rules
+    outdoor_node: str | None = None  # the site's outdoor reference node (rule function `outside`)
 
 
 def guess_profile(site: str) -> str | None:
@@ -84,8 +86,11 @@ def _site_from_doc(path: str, slug: str, doc: Any) -> SiteConfig:
     tan = doc.get("tan_mg_l")
     if tan is not None and (not isinstance(tan, int | float) or isinstance(tan, bool) or tan < 0):
         raise SitesError(f"{path}: site {slug!r}: tan_mg_l must be a non-negative number (mg/L)")
+    outdoor = doc.get("outdoor_node")
+    if outdoor is not None and not is_slug(outdoor):
+        raise SitesError(f"{path}: site {slug!r}: outdoor_node {outdoor!r} is not a node slug")
     return SiteConfig(slug, profile, str(stage) if stage is not None else None, lat, lon, overrides,
-                      None if tan is None else float(tan))
+                      None if tan is None else float(tan), outdoor)
 
 
 def load_sites_file(path: str) -> dict[str, SiteConfig]:

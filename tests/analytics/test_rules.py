@@ -129,9 +129,10 @@ def test_site_without_a_profile_gets_no_agronomic_rules() -> None:
 
 
 def test_rules_the_evaluator_cannot_compute_are_listed_not_dropped() -> None:
-    unsupported = dict(rules.build("poultry_barn").unsupported)
-    assert set(unsupported) == {"poultry_inside_outside", "poultry_rh_cold"}
-    assert "outside()" in unsupported["poultry_inside_outside"]
+    unsupported = dict(rules.build("lychee_orchard").unsupported)
+    assert set(unsupported) == {"lychee_warm_winter"}
+    assert "count_days()" in unsupported["lychee_warm_winter"]
+    assert all(not rules.build(p).unsupported for p in ("fish_pond", "rice_paddy", "pig_barn", "poultry_barn"))
 
 
 @pytest.mark.parametrize("source", ["__import__('os').system('true')", "air_temp.real > 1", "open('x')",
@@ -179,3 +180,19 @@ def test_pond_ammonia_rules_use_the_tan_test_entered_for_the_site(tmp_path: Path
     f = Feeder(Engine(), "t-pond-9")  # no TAN test entered: the rule cannot be judged
     f.series("n1", DAYTIME, MINUTE, _vary({"water_ph": 8.5, "water_temp": 28.0}, 40))
     assert [e for e in f.events if e.rule.startswith("pond_uia")] == []
+
+
+def test_poultry_barn_hotter_than_outside_needs_the_outdoor_reference_node(tmp_path: Path) -> None:
+    path = tmp_path / "sites.yaml"
+    path.write_text("sites:\n  trai-ga-1:\n    profile: poultry_barn\n    outdoor_node: ngoai-troi\n")
+    f = Feeder(Engine(SiteDirectory(str(path))), "trai-ga-1")
+    ts = DAYTIME
+    for i in range(45):
+        f.send("ngoai-troi", ts, {"air_temp": 31.0 + 0.01 * (i % 3), "air_humidity": 60.0 + 0.1 * (i % 2)})
+        f.send("chuong-1", ts + 1000, {"air_temp": 34.5 + 0.01 * (i % 3), "air_humidity": 70.0 + 0.1 * (i % 2)})
+        ts += MINUTE
+    fired = [e for e in f.events if e.rule == "poultry_inside_outside" and e.state == "firing"]
+    assert [e.node for e in fired] == ["chuong-1"]
+    f = Feeder(Engine(), "t-poultry-1")  # no outdoor node named: the rule cannot be judged
+    f.series("n1", DAYTIME, MINUTE, _vary({"air_temp": 34.5, "air_humidity": 70.0}, 45))
+    assert [e for e in f.events if e.rule == "poultry_inside_outside"] == []
