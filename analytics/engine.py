@@ -85,6 +85,8 @@ class NodeState:
         self.first_seq = 0
         self.loss = 0.0
         self.fired_days: dict[str, set[int]] = {}
+        self.hours: dict[tuple[str, float], dict[int, int]] = {}  # (q, level) → ICT day → ms above
+        self.hours_ts: dict[str, int] = {}
 
     def fault(self, q: str) -> SeriesFaults:
         f = self.faults.get(q)
@@ -227,6 +229,14 @@ class _Ctx(dict[str, Any]):
         if d.day != ict_day(self.ts):
             raise Missing(q)
         return d.hi
+
+    def _agg_count_days_above(self, q: str, x: float, op: str, h: float, n: int) -> int:
+        """Among the last n complete ICT days, those whose hours with q > x compare `op` h."""
+        per_day = self.ns.hours.get((q, x), {})
+        today = ict_day(self.ts)
+        hours = [per_day.get(d, 0) / HOUR_MS for d in range(today - n, today)]
+        test = {">": float.__gt__, ">=": float.__ge__, "<": float.__lt__, "<=": float.__le__}[op]
+        return sum(1 for v in hours if test(v, h))
 
     def _agg_consecutive_days(self, rule: str) -> int:
         """Days in a row, today included, on which `rule` held. The one profile use
@@ -400,6 +410,8 @@ class Engine:
         if "leaf_wetness" in good or ("air_humidity" in good and "leaf_wetness" not in ns.series):
             wet = good["leaf_wetness"] >= 50.0 if "leaf_wetness" in good else good["air_humidity"] >= 90.0
             ns.wet.add(ts, wet, good.get("air_temp"))
+        if rs_hours := self._rules(ns.cfg).hours_above:
+            self._count_hours(ns, rs_hours, good, ts)
         self._derived(ns, good, ts, out)
         self._evaluate_rules(ns, values.keys() | bad.keys(), ts, out)
         if ns.loss or self.lifecycle.is_active((ns.site, ns.node, "node.link_loss")):
@@ -484,6 +496,25 @@ class Engine:
         if t is not None:
             out.events.append(self._event(t))
 
+    def _count_hours(self, ns: NodeState, tracked: frozenset[tuple[str, float]], good: dict[str, float],
+                     ts: int) -> None:
+        """Hours per ICT day above each level a rule counts (`hours_above`), from good readings."""
+        for q, x in tracked:
+            v = good.get(q)
+            if v is None:
+                continue
+            prev = ns.hours_ts.get(q)
+            ns.hours_ts[q] = ts
+            if prev is None or ts <= prev:
+                continue
+            if v > x:
+                per_day = ns.hours.setdefault((q, x), {})
+                day = ict_day(ts)
+                # A gap counts at most two intervals: silence is not evidence of warmth.
+                per_day[day] = per_day.get(day, 0) + min(ts - prev, 2 * (ns.interval_ms or HOUR_MS))
+                for old in [d for d in per_day if d < day - 20]:
+                    del per_day[old]
+
     # -- derived indicators --------------------------------------------------------------------------
 
     def _derived(self, ns: NodeState, good: dict[str, float], ts: int, out: Output) -> None:
@@ -553,7 +584,7 @@ class Engine:
                 ns.fired_days.setdefault(r.id, set()).add(ict_day(ts))
             meta = {"quantity": r.quantity, "threshold": r.threshold, "op": r.op, "kind": r.kind,
                     "audience": r.audience, "vi_hint": r.vi_hint, "rule": r.id, "threshold_rule": r.threshold_rule}
-            t = lc.evaluate(key, cond, ts, r.min_duration_ms, r.severity, meta)
+            t = lc.evaluate(key, cond, ts, r.min_duration_ms, r.severity, meta, r.repeat_ms)
             if t is None:
                 continue
             t.alert.meta["value"] = self._value(r, ctx)

@@ -28,6 +28,8 @@ AGGREGATES: Final = frozenset({
 })
 # Functions of another rule of the same node, named by its id (`consecutive_days(rice_blast_warn)`).
 RULE_FUNCTIONS: Final = frozenset({"consecutive_days"})
+# Functions of the node's own history, given constants (made by _DayCounts).
+HISTORY_FUNCTIONS: Final = frozenset({"count_days_above"})
 FUNCTIONS: Final = frozenset({"vpd", "dewpoint", "thi", "heat_index", "do_pct_sat", "blast_lwd_required_h", "uia"})
 CONTEXT_NAMES: Final = frozenset({
     "hour", "month", "stage", "do_forecast_sunrise", "lwd_h", "lwd_mean_temp",
@@ -61,6 +63,7 @@ class CompiledExpr:
     names: frozenset[str]
     shape: str  # the expression with its numbers blanked: equal shapes differ only in thresholds
     calls: frozenset[tuple[str, str]] = frozenset()  # (aggregate function, quantity)
+    hours_above: frozenset[tuple[str, float]] = frozenset()  # (quantity, level) counted per day
 
 
 def _check(tree: ast.AST, source: str) -> tuple[set[str], set[str]]:
@@ -73,7 +76,7 @@ def _check(tree: ast.AST, source: str) -> tuple[set[str], set[str]]:
             if not isinstance(node.func, ast.Name) or node.keywords:
                 raise ExprError(f"{source!r}: only plain calls of known functions are supported")
             fn = node.func.id
-            if fn not in AGGREGATES and fn not in FUNCTIONS and fn not in RULE_FUNCTIONS:
+            if fn not in AGGREGATES | FUNCTIONS | RULE_FUNCTIONS | HISTORY_FUNCTIONS:
                 raise ExprError(f"{source!r}: function {fn}() is not evaluated yet")
             if fn in RULE_FUNCTIONS and (len(node.args) != 1 or not isinstance(node.args[0], ast.Name)):
                 raise ExprError(f"{source!r}: {fn}() takes one rule id")
@@ -86,7 +89,7 @@ def _check(tree: ast.AST, source: str) -> tuple[set[str], set[str]]:
                 quantities.add(node.id)
             elif node.id in CONTEXT_NAMES:
                 names.add(node.id)
-            elif node.id not in AGGREGATES and node.id not in FUNCTIONS and node.id not in RULE_FUNCTIONS:
+            elif node.id not in AGGREGATES | FUNCTIONS | RULE_FUNCTIONS | HISTORY_FUNCTIONS:
                 raise ExprError(f"{source!r}: name {node.id!r} is not known here")
     return quantities, names
 
@@ -140,16 +143,55 @@ def default_margin(c: float) -> float:
     return 0.02 * abs(c)
 
 
+_OPS: Final = {ast.Gt: ">", ast.GtE: ">=", ast.Lt: "<", ast.LtE: "<="}
+
+
+class _DayCounts(ast.NodeTransformer):
+    """`count_days(hours_above(q, x) >= h, n)` → `count_days_above('q', x, '>=', h, n)`: the one
+    day-counting form of the profiles, kept as per-day hour counts instead of a lazy condition."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.tracked: set[tuple[str, float]] = set()
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        if not (isinstance(node.func, ast.Name) and node.func.id == "count_days"):
+            return node
+        bad = ExprError(f"{self.source!r}: count_days() supports only count_days(hours_above(q, x) >= h, n)")
+        if len(node.args) != 2 or not isinstance(node.args[0], ast.Compare):
+            raise bad
+        if not isinstance(node.args[1], ast.Constant):
+            raise bad
+        cmp = node.args[0]
+        inner = cmp.left
+        if (len(cmp.ops) != 1 or type(cmp.ops[0]) not in _OPS or not isinstance(cmp.comparators[0], ast.Constant)
+                or not isinstance(inner, ast.Call) or getattr(inner.func, "id", None) != "hours_above"
+                or len(inner.args) != 2 or not isinstance(inner.args[0], ast.Name)
+                or not isinstance(inner.args[1], ast.Constant)):
+            raise bad
+        q, x = inner.args[0].id, float(inner.args[1].value)
+        if q not in QUANTITIES:
+            raise bad
+        self.tracked.add((q, x))
+        args = [q, x, _OPS[type(cmp.ops[0])], float(cmp.comparators[0].value), int(node.args[1].value)]
+        return ast.copy_location(ast.Call(ast.Name("count_days_above", ast.Load()), [ast.Constant(a) for a in args],
+                                          []), node)
+
+
 def compile_expr(source: str, margin: Callable[[float], float] = default_margin) -> CompiledExpr:
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExprError(f"{source!r}: {exc.msg}") from None
+    days = _DayCounts(source)
+    tree = ast.fix_missing_locations(days.visit(tree))
     for node in ast.walk(tree):
         for child in ast.iter_child_nodes(node):
             child._parent = node  # type: ignore[attr-defined]
     # Arguments of aggregate calls are quantity names too.
     quantities, names = _check(tree, source)
+    quantities |= {q for q, _ in days.tracked}
     for name in names:
         quantities |= IMPLIED.get(name, set())
     calls = frozenset(
@@ -177,4 +219,5 @@ def compile_expr(source: str, margin: Callable[[float], float] = default_margin)
         names=frozenset(names),
         shape=shape,
         calls=calls,
+        hours_above=frozenset(days.tracked),
     )

@@ -75,8 +75,10 @@ class Lifecycle:
         return any(s.matches(key, now) for s in self.silences)
 
     def evaluate(
-        self, key: Key, cond: bool | None, ts: int, min_duration_ms: int, severity: str, meta: dict[str, Any]
+        self, key: Key, cond: bool | None, ts: int, min_duration_ms: int, severity: str, meta: dict[str, Any],
+        repeat_ms: int | None = None,
     ) -> Transition | None:
+        """`repeat_ms` overrides the repeat interval (a rule judged once a day repeats once a day)."""
         a = self.active.get(key)
         if cond is None:
             if a is not None and not a.firing:
@@ -106,7 +108,7 @@ class Lifecycle:
             a.silenced = False
             a.last_sent = ts
             return Transition("firing", a, ts)
-        if ts - a.last_sent >= self.repeat_ms:
+        if ts - a.last_sent >= (repeat_ms or self.repeat_ms):
             a.last_sent = ts
             return Transition("firing", a, ts)
         return None

@@ -47,6 +47,7 @@ class Rule:
     vi_hint: str | None = None
     inhibited_by: str | None = None
     threshold_rule: bool = False
+    repeat_ms: int | None = None  # None: the service's repeat interval
 
 
 @dataclass(slots=True)
@@ -57,6 +58,7 @@ class RuleSet:
     by_quantity: dict[str, list[Rule]] = field(default_factory=dict)
     by_id: dict[str, Rule] = field(default_factory=dict)
     windows: dict[str, frozenset[str]] = field(default_factory=dict)  # quantity → aggregate windows read
+    hours_above: frozenset[tuple[str, float]] = frozenset()  # (quantity, level) whose daily hours are counted
 
 
 def _constant(h: float) -> Callable[[float], float]:
@@ -82,6 +84,7 @@ def _threshold_rules(q: str, spec: dict[str, Any], over: dict[str, float | None]
             expr = compile_expr(f"{source} {op} {float(thr)!r}", _constant(h))
             out.append(Rule(
                 id=f"{q}.{name}", kind=kind, audience=audience, severity=severity, expr=expr,
+                repeat_ms=DAY_MS if agg in DAILY else None,
                 min_duration_ms=int(float(dur) * 1000), quantity=q, threshold=float(thr), op=op,
                 value_source=source, vi_hint=spec.get(f"vi_{side}"),
                 inhibited_by=f"{q}.crit_{side}" if level == "warn" else None, threshold_rule=True,
@@ -111,6 +114,14 @@ def _threshold_of(expr: CompiledExpr) -> float | None:
         v = tree.comparators[-1].value
         return float(v) if isinstance(v, int | float) else None
     return None
+
+
+DAY_MS: Final = 86_400_000
+
+
+def _daily(e: CompiledExpr) -> bool:
+    """Judged once a day (daily aggregates, day counts): announced again once a day, not every 4 h."""
+    return any(fn in DAILY for fn, _ in e.calls) or bool(e.hours_above) or "consecutive_days" in e.source
 
 
 def _clauses(e: CompiledExpr) -> list[str]:
@@ -146,11 +157,15 @@ def _named_rules(specs: list[dict[str, Any]]) -> tuple[list[Rule], list[tuple[st
     for spec, e in compiled:
         forecast = bool(e.names & FORECAST_NAMES)
         quantity = next(iter(e.quantities)) if len(e.quantities) == 1 else None
+        value_source = _value_source(e)
+        if quantity is not None and value_source not in (quantity, *(f"{fn}({quantity})" for fn, _ in e.calls)):
+            quantity = None  # the value is not the quantity itself (a count of days, an index): no unit
         rules.append(Rule(
             id=spec["id"], kind="forecast" if forecast else "agronomic", audience="farmer",
             severity=spec.get("severity", "warning"), expr=e,
             min_duration_ms=int(float(spec.get("min_duration_s") or 0) * 1000),
-            quantity=quantity, threshold=_threshold_of(e), value_source=_value_source(e), vi_hint=spec.get("vi"),
+            quantity=quantity, threshold=_threshold_of(e), value_source=value_source, vi_hint=spec.get("vi"),
+            repeat_ms=DAY_MS if _daily(e) else None,
             inhibited_by=_inhibitor(e, crit_by_shape, crit_clauses) if spec.get("severity") == "warning" else None,
         ))
     return rules, unsupported
@@ -190,6 +205,7 @@ def _build(profile_id: str | None, frozen: tuple[Any, ...]) -> RuleSet:
         for fn, q in r.expr.calls:
             wins[q].add(WINDOWS_OF[fn])
     rs.windows = {q: frozenset(w) for q, w in wins.items()}
+    rs.hours_above = frozenset(t for r in rs.rules for t in r.expr.hours_above)
     # Critical before warning, so an inhibiting rule is updated before the rule it inhibits.
     rs.by_quantity = {q: sorted(v, key=lambda r: r.severity != "critical") for q, v in index.items()}
     return rs

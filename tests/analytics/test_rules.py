@@ -128,11 +128,13 @@ def test_site_without_a_profile_gets_no_agronomic_rules() -> None:
     assert f.farmer() == []
 
 
-def test_rules_the_evaluator_cannot_compute_are_listed_not_dropped() -> None:
-    unsupported = dict(rules.build("lychee_orchard").unsupported)
-    assert set(unsupported) == {"lychee_warm_winter"}
-    assert "count_days()" in unsupported["lychee_warm_winter"]
-    assert all(not rules.build(p).unsupported for p in ("fish_pond", "rice_paddy", "pig_barn", "poultry_barn"))
+def test_every_profile_rule_is_evaluated_and_an_unknown_form_is_listed_not_dropped() -> None:
+    from ruongso.profiles import profile_ids
+
+    assert {p: rules.build(p).unsupported for p in profile_ids()} == {p: [] for p in profile_ids()}
+    specs = [{"id": "x_future", "severity": "warning", "expr": "count_days(air_temp > 3, 2) >= 1"}]
+    _named, unsupported = rules._named_rules(specs)
+    assert [i for i, _ in unsupported] == ["x_future"] and "count_days() supports only" in unsupported[0][1]
 
 
 @pytest.mark.parametrize("source", ["__import__('os').system('true')", "air_temp.real > 1", "open('x')",
@@ -196,3 +198,18 @@ def test_poultry_barn_hotter_than_outside_needs_the_outdoor_reference_node(tmp_p
     f = Feeder(Engine(), "t-poultry-1")  # no outdoor node named: the rule cannot be judged
     f.series("n1", DAYTIME, MINUTE, _vary({"air_temp": 34.5, "air_humidity": 70.0}, 45))
     assert [e for e in f.events if e.rule == "poultry_inside_outside"] == []
+
+
+def test_a_warm_winter_fortnight_warns_the_lychee_grower() -> None:
+    # December: 14 days with 20 °C exceeded for 10 h a day → flushing instead of flowering (MENZEL95).
+    f = Feeder(Engine(), "t-lychee-1")
+    ts = MIDNIGHT_ICT
+    for i in range(24 * 15):
+        hour = i % 24
+        t = 23.0 if 8 <= hour < 18 else 16.0
+        f.send("n1", ts, {"air_temp": t + 0.01 * (i % 3), "air_humidity": 75.0 + 0.1 * (i % 2)})
+        ts += HOUR
+    fired = f.of("lychee_warm_winter", "firing")
+    assert len({e.id for e in fired}) == 1 and len(fired) <= 9  # judged daily: announced once a day
+    assert fired[0].quantity is None and fired[0].value == 7.0  # a count of days, not a temperature
+    assert (fired[0].ts - MIDNIGHT_ICT) // 86_400_000 == 7  # the first day with 7 warm days behind it
