@@ -41,6 +41,7 @@ from contract.wire import WireError, decode_status, decode_telemetry
 from ruongso.influx import InfluxClient, InfluxError, quote_ident
 from ruongso.logs import configure, event
 from ruongso.mqtt import connect_and_wait, make_client, parse_mqtt_url
+from ruongso.paths import state_root
 from ruongso.profiles import profile_ids
 from ruongso.settings import ServiceSettings, SettingsError, build
 
@@ -54,7 +55,8 @@ class AnalyticsSettings(ServiceSettings):
     partition: str | None = None
     sites_file: str | None = None
     registry_url: str | None = None
-    state_file: str = "analytics-state.json"
+    # Empty: <state root>/analytics/<client id>-<db>.json (ruongso.paths), never the working directory.
+    state_file: str = ""
     client_id: str | None = None
     repeat_interval_s: float = 4 * 3600.0
     flush_interval_s: float = 0.5
@@ -118,8 +120,7 @@ class AnalyticsService:
         self._writer = threading.Thread(target=self._write_loop, name="analytics-writer", daemon=True)
         self._writer.start()
         s = self.settings
-        client_id = s.client_id or f"ruongso-analytics-{self.part}of{self.parts}"
-        client = make_client(self.target, client_id, v5=True, ca_file=s.mqtt_ca_file)
+        client = make_client(self.target, self.client_id, v5=True, ca_file=s.mqtt_ca_file)
         client.on_connect = self._on_connect
         client.on_message = self._on_message
         client.on_subscribe = lambda *a: self.subscribed.set()
@@ -282,8 +283,19 @@ class AnalyticsService:
 
     # -- state across restarts -----------------------------------------------------------------------
 
+    @property
+    def client_id(self) -> str:
+        return self.settings.client_id or f"ruongso-analytics-{self.part}of{self.parts}"
+
+    @property
+    def state_path(self) -> Path:
+        if self.settings.state_file:
+            return Path(self.settings.state_file)
+        return state_root("analytics") / f"{self.client_id}-{self.settings.influx_db}.json"
+
     def _save_state(self) -> None:
-        path = Path(self.settings.state_file)
+        path = self.state_path
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
         try:
             tmp.write_text(json.dumps(self.engine.lifecycle.snapshot(), ensure_ascii=False))
@@ -293,7 +305,7 @@ class AnalyticsService:
             event(log, "state_save_failed", logging.WARNING, path=str(path), error=exc.strerror)
 
     def _restore(self) -> int:
-        path = Path(self.settings.state_file)
+        path = self.state_path
         if path.exists():
             try:
                 return self.engine.lifecycle.restore(json.loads(path.read_text()))
@@ -352,7 +364,7 @@ def main(**flags: Any) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     event(log, "started", broker=str(svc.target), influx=settings.influx_url, db=settings.influx_db,
-          partition=f"{svc.part}/{svc.parts}", state_file=settings.state_file)
+          partition=f"{svc.part}/{svc.parts}", state_file=str(svc.state_path))
     stop.wait()
     svc.stop()
     return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 from pathlib import Path
@@ -12,12 +11,8 @@ from pydantic import field_validator, model_validator
 from contract import topics
 from contract.wire import DEFAULT_MAX_FUTURE_MS
 from ruongso.mqtt import parse_mqtt_url
+from ruongso.paths import state_root
 from ruongso.settings import ServiceSettings
-
-
-def _default_state_root() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "ruongso" / "ingest"
 
 
 class IngestSettings(ServiceSettings):
@@ -99,7 +94,7 @@ class IngestSettings(ServiceSettings):
             # two demos or test runs on private brokers must not share, or lock each other out of, one.
             target = parse_mqtt_url(self.mqtt_url)
             where = f"{self.client_id}@{target.host}-{target.port}"
-            object.__setattr__(self, "state_dir", _default_state_root() / where)
+            object.__setattr__(self, "state_dir", state_root("ingest") / where)
         if self.dead_letter_file is None:
             assert self.state_dir is not None
             object.__setattr__(self, "dead_letter_file", self.state_dir / "dead-letters.jsonl")
