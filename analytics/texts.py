@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from contract.quantities import QUANTITIES
+from ruongso.vi_format import format_number
 
 ICT: Final = timedelta(hours=7)
 LEVEL: Final = {"warning": ("CẢNH BÁO", "WARNING"), "critical": ("NGUY HIỂM", "CRITICAL")}
@@ -34,13 +35,7 @@ NODE: Final = {
 
 def number(x: float, lang: str = "vi") -> str:
     """A value as people read it: 1,8 in Vietnamese, 1.8 in English, at most 2 decimals."""
-    digits = 0 if abs(x) >= 100 else 1 if abs(x) >= 10 else 2
-    s = f"{x:.{digits}f}"
-    if "." in s:
-        s = s.rstrip("0").rstrip(".")
-    if s == "-0":
-        s = "0"
-    return s.replace(".", ",") if lang == "vi" else s
+    return format_number(x, lang)
 
 
 def hhmm(ts_ms: int) -> str:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from contract.alerts import AlertEvent
 from notify.vocabulary import direction, wording
+from ruongso.vi_format import format_number
 
 LOCAL_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 ZNS_MAX_CHARS: Final = 400
@@ -109,19 +110,6 @@ LEVEL: Final = {("vi", "warning"): "CẢNH BÁO", ("vi", "critical"): "NGUY HI�
 
 class TemplateError(ValueError):
     pass
-
-
-def format_number(value: float, lang: str = "vi") -> str:
-    """1.8 → '1,8', 1500 → '1.500' in Vietnamese; '1.8', '1,500' in English."""
-    digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2
-    text = f"{value:,.{digits}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if text == "-0":
-        text = "0"
-    if lang == "vi":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
 
 
 def local_time(ts_ms: int) -> str:

@@ -24,7 +24,6 @@ from typing import IO, Any
 
 from contract import topics
 from contract.alerts import AlertEvent, decode_alert
-from contract.quantities import QUANTITIES
 from contract.wire import Reading, WireError, decode_telemetry
 from ruongso.influx import InfluxClient, InfluxError
 from ruongso.local_services import Influxd, Mosquitto, ServiceError
@@ -129,12 +128,6 @@ def _available(module: str) -> bool:
         return importlib.util.find_spec(module) is not None
     except ModuleNotFoundError:
         return False
-
-
-def _fmt(name: str, value: float) -> str:
-    q = QUANTITIES[name]
-    text = f"{value:.1f}".replace(".", ",")  # Vietnamese decimal comma
-    return f"{q.label_vi} {text}{(' ' + q.unit) if q.unit else ''}"
 
 
 class Demo:

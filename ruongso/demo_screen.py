@@ -14,6 +14,7 @@ from rich.text import Text
 
 from contract.alerts import AlertEvent
 from contract.quantities import QUANTITIES
+from ruongso.vi_format import format_number
 
 if TYPE_CHECKING:
     from ruongso.demo import Child, Demo
@@ -21,13 +22,9 @@ if TYPE_CHECKING:
 ICT_OFFSET_S = 7 * 3600
 
 
-def _num(v: float, digits: int = 1) -> str:
-    return f"{v:.{digits}f}".replace(".", ",")  # Vietnamese decimal comma
-
-
 def _value(name: str, v: float) -> str:
     q = QUANTITIES[name]
-    return f"{_num(v, 0 if abs(v) >= 1000 else 1)}{(' ' + q.unit) if q.unit else ''}"
+    return f"{format_number(v)}{(' ' + q.unit) if q.unit else ''}"
 
 
 def _ict(ts_ms: int) -> str:

@@ -10,6 +10,7 @@ from notify import gsm7, templates
 from notify.channels.sms import sms_text
 from notify.message import Message
 from notify.phones import PhoneError, to_84
+from ruongso.vi_format import format_number
 
 from .conftest import T0_MS, alert
 
@@ -64,8 +65,8 @@ def test_escalation_names_the_wait() -> None:
      (-0.5, "-0,5", "-0.5"), (-0.001, "0", "0")],
 )  # fmt: skip
 def test_numbers_use_the_vietnamese_decimal_comma(value: float, vi: str, en: str) -> None:
-    assert templates.format_number(value, "vi") == vi
-    assert templates.format_number(value, "en") == en
+    assert format_number(value, "vi") == vi
+    assert format_number(value, "en") == en
 
 
 @pytest.mark.parametrize("name", sorted(templates.TEMPLATES))
