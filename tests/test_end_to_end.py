@@ -10,46 +10,20 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import threading
 import time
 from collections import Counter
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
 
 from contract import topics
 from contract.wire import Reading, Reason, WireError, decode_telemetry, encode_reading
 from ruongso.influx import InfluxClient
 from ruongso.local_services import Influxd, Mosquitto
-from ruongso.mqtt import connect_and_wait, make_client, parse_mqtt_url
+from tests.telemetry_recorder import TelemetryRecorder
 from tests.waiting import wait_until
 
 PROBE = ("e2e-probe", "e2e-probe-n01")
-
-
-class Recorder:
-    """Every telemetry message as the broker delivered it, with its arrival time."""
-
-    def __init__(self, broker: Mosquitto) -> None:
-        self.messages: list[tuple[str, bytes, int]] = []
-        self.lock = threading.Lock()
-        target = parse_mqtt_url(broker.url)
-        self.client = make_client(target, client_id=f"e2e-recorder-{time.monotonic_ns()}")
-        subscribed = threading.Event()
-        self.client.on_subscribe = lambda *a: subscribed.set()
-        self.client.on_message = self._on_message
-        connect_and_wait(self.client, target)
-        self.client.subscribe(topics.ALL_TELEMETRY, qos=1)
-        assert subscribed.wait(5)
-
-    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-        with self.lock:
-            self.messages.append((msg.topic, bytes(msg.payload), int(time.time() * 1000)))
-
-    def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
 
 
 def _expected(messages: list[tuple[str, bytes, int]]) -> tuple[dict[tuple[str, str, int], dict], Counter[str]]:
@@ -93,8 +67,8 @@ def _rejected(influx: InfluxClient) -> Counter[str]:
 
 
 def _run_farm(ruongso_cmd: list[str], broker: Mosquitto, influxd: Influxd, db: str, tmp: Path,
-              sim_args: list[str]) -> tuple[Recorder, subprocess.CompletedProcess[str], subprocess.Popen[str]]:
-    recorder = Recorder(broker)
+              sim_args: list[str]) -> tuple[TelemetryRecorder, subprocess.CompletedProcess[str], subprocess.Popen[str]]:
+    recorder = TelemetryRecorder(broker)
     ingest = subprocess.Popen(
         [*ruongso_cmd, "ingest", "--mqtt-url", broker.url, "--influx-url", influxd.url, "--influx-db", db],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

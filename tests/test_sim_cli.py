@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -18,53 +17,8 @@ from contract import topics
 from ruongso.local_services import Mosquitto, free_port
 from ruongso.mqtt import connect_and_wait, make_client, parse_mqtt_url
 from simulators.faults import FAULT_KINDS
+from tests.telemetry_recorder import TelemetryRecorder
 from tests.waiting import wait_until
-
-
-class Counter:
-    """Counts telemetry messages of the sites under one prefix, as any subscriber would see them."""
-
-    def __init__(self, broker: Mosquitto, prefix: str) -> None:
-        self.prefix = prefix
-        self.payloads: list[bytes] = []
-        self.barriers = 0
-        self.lock = threading.Lock()
-        target = parse_mqtt_url(broker.url)
-        self.client = make_client(target, client_id=f"sim-test-{prefix}")
-        subscribed = threading.Event()
-        self.client.on_subscribe = lambda *a: subscribed.set()
-        self.client.on_message = self._on_message
-        connect_and_wait(self.client, target)
-        self.client.subscribe(topics.ALL_TELEMETRY, qos=1)
-        assert subscribed.wait(5)
-
-    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-        site = topics.NodeTopic.parse(msg.topic).site
-        with self.lock:
-            if site == f"{self.prefix}x-barrier":
-                self.barriers += 1
-            elif site.startswith(self.prefix + "-"):
-                self.payloads.append(bytes(msg.payload))
-
-    def drain(self) -> None:
-        """Return once the broker has delivered everything published before this call.
-
-        The broker handles messages in the order it receives them, so our own marker arrives after
-        everything the simulator had published (and got PUBACKs for) before it exited.
-        """
-        with self.lock:
-            expected = self.barriers + 1
-        marker = topics.telemetry(f"{self.prefix}x-barrier", "marker")
-        self.client.publish(str(marker), b"{}", qos=1)
-        wait_until(lambda: self.barriers >= expected, 10, what="the barrier message")
-
-    def count(self) -> int:
-        with self.lock:
-            return len(self.payloads)
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
 
 
 def _summary(stdout: str) -> dict[str, str]:
@@ -76,7 +30,7 @@ def _summary(stdout: str) -> dict[str, str]:
 def test_a_fast_run_publishes_exactly_the_messages_it_reports(
     ruongso_cmd: list[str], broker: Mosquitto, tmp_path: Path
 ) -> None:
-    counter = Counter(broker, "clitest1")
+    counter = TelemetryRecorder(broker, "clitest1")
     try:
         run = subprocess.run(
             [*ruongso_cmd, "sim", "--mqtt-url", broker.url, "--site-prefix", "clitest1", "--sites", "7",
@@ -107,7 +61,7 @@ def test_a_fast_run_publishes_exactly_the_messages_it_reports(
 def test_real_time_mode_streams_its_truth_and_stops_cleanly_on_ctrl_c_with_every_message_acknowledged(
     ruongso_cmd: list[str], broker: Mosquitto, tmp_path: Path
 ) -> None:
-    counter = Counter(broker, "clitest2")
+    counter = TelemetryRecorder(broker, "clitest2")
     truth = tmp_path / "truth.jsonl"
     proc = subprocess.Popen(
         [*ruongso_cmd, "sim", "--mqtt-url", broker.url, "--site-prefix", "clitest2", "--interval", "0.1",
@@ -177,7 +131,7 @@ def test_an_unreachable_broker_is_one_line_and_exit_code_1(ruongso_cmd: list[str
 def test_the_broker_url_comes_from_the_environment_and_future_timestamps_are_warned_about(
     ruongso_cmd: list[str], broker: Mosquitto
 ) -> None:
-    counter = Counter(broker, "clitest3")
+    counter = TelemetryRecorder(broker, "clitest3")
     start = int(time.time() * 1000) + 3_600_000
     try:
         run = subprocess.run(
@@ -199,7 +153,7 @@ def test_the_broker_url_comes_from_the_environment_and_future_timestamps_are_war
 def test_a_broker_crash_mid_run_is_survived_and_every_message_still_acknowledged(
     ruongso_cmd: list[str], own_broker: Mosquitto
 ) -> None:
-    counter = Counter(own_broker, "clitest4")
+    counter = TelemetryRecorder(own_broker, "clitest4")
     proc = subprocess.Popen(
         [*ruongso_cmd, "sim", "--mqtt-url", own_broker.url, "--site-prefix", "clitest4", "--interval", "0.05",
          "--duration", "4"],
