@@ -30,7 +30,8 @@ def node_config(node: Node, password: str, mqtt_url: str) -> dict[str, Any]:
 def render(config: dict[str, Any]) -> str:
     head = (
         f"# node.yaml for {config['site']}/{config['node']}, from `ruongso node add`.\n"
-        "# Holds the node's MQTT password: copy it to the node (/etc/ruongso/node.yaml, mode 600) and delete it here.\n"
+        "# Holds the node's MQTT password: copy it to the node as /etc/ruongso-edge/provisioned.yaml\n"
+        "# (root:ruongso, mode 640), add `provisioned: provisioned.yaml` to its node.yaml, delete it here.\n"
     )
     return head + yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 

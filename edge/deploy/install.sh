@@ -78,8 +78,11 @@ timedatectl set-ntp true || true
 cat <<NEXT
 Done. Next:
   1. Edit /etc/ruongso-edge/node.yaml (site, node, mqtt.url, sensors).
-  2. Put the node's MQTT password in /etc/ruongso-edge/mqtt-password and the broker's CA in
-     /etc/ruongso-edge/ca.crt (both: chown root:ruongso, chmod 0640).
+  2. Credentials, either way:
+     - the file \`ruongso node add\` wrote on the server, copied to /etc/ruongso-edge/provisioned.yaml,
+       with \`provisioned: provisioned.yaml\` in node.yaml (identity, broker and password come from it); or
+     - the node's MQTT password in /etc/ruongso-edge/mqtt-password.
+     The broker's CA in /etc/ruongso-edge/ca.crt. All: chown root:ruongso, chmod 0640.
   3. Self-test:  sudo -u ruongso /opt/ruongso-edge/venv/bin/ruongso edge check --config /etc/ruongso-edge/node.yaml
   4. Start:      systemctl start ruongso-edge && journalctl -u ruongso-edge -f
 NEXT
