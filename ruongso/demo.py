@@ -25,6 +25,7 @@ from typing import IO, Any
 from contract import topics
 from contract.alerts import AlertEvent, decode_alert
 from contract.wire import Reading, WireError, decode_telemetry
+from ruongso import profiles
 from ruongso.influx import InfluxClient, InfluxError
 from ruongso.local_services import Influxd, Mosquitto, ServiceError
 from ruongso.mqtt import connect_and_wait, make_client, parse_mqtt_url
@@ -247,7 +248,11 @@ class Demo:
     def site_label(self, site: str) -> str:
         for s in self.manifest.get("sites", []):
             if s.get("site") == site:
-                return f"{s.get('name', site)} ({s.get('profile', '?')})"
+                try:
+                    kind = profiles.profile(s.get("profile", ""))["name_vi"]
+                except KeyError:
+                    kind = s.get("profile", "?")
+                return f"{s.get('name_vi', site)} — {kind}"
         return site
 
 
