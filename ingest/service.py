@@ -104,7 +104,7 @@ class Ingestor:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
-        client.on_subscribe = lambda *a: self._subscribed.set()
+        client.on_subscribe = self._on_subscribe
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = s.session_expiry_s
         props.ReceiveMaximum = min(s.receive_maximum, 65535)
@@ -184,6 +184,14 @@ class Ingestor:
             client.subscribe(subs)
         except Exception as exc:
             event(log, "on_connect_failed", logging.ERROR, error=repr(exc))
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, reason_codes: Any,
+                      props: Any = None) -> None:
+        # Said once per (re)subscription, so an operator (and `ruongso demo`) can tell from the log
+        # that nothing published from now on is missed.
+        if not self._subscribed.is_set():
+            event(log, "mqtt_subscribed", filter=self.settings.telemetry_filter)
+        self._subscribed.set()
 
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: Any, rc: Any, props: Any = None) -> None:
         if self._accepting:

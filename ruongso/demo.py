@@ -169,7 +169,20 @@ class Demo:
                                     "--influx-db", DB, "--state-file", str(self.run_dir / "analytics-state.json")],
                       self.run_dir)
             )
+        self._wait_for_log(self.children[0], "mqtt_subscribed")
         self.children.append(Child("sim", self._sim_args(), self.run_dir))
+
+    @staticmethod
+    def _wait_for_log(child: Child, word: str, timeout: float = 30.0) -> None:
+        """Readings published before ingest subscribes would reach nobody: wait for it to say so."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if word in child.tail(50):
+                return
+            if not child.alive():
+                raise DemoError(f"{child.name} stopped at start:\n{child.tail()}")
+            time.sleep(0.1)
+        raise DemoError(f"{child.name} did not report {word!r} within {timeout:.0f} s:\n{child.tail()}")
 
     def _sim_args(self) -> list[str]:
         o = self.opts
@@ -207,12 +220,30 @@ class Demo:
     def stop_children(self) -> list[Child]:
         """Stop producers first, so ingest can flush what it has; return the children that failed."""
         failed = [c for c in self.children if not c.alive() and c.proc.returncode != 0]
-        for child in sorted(self.children, key=lambda c: c.name != "sim"):
+        producers = [c for c in self.children if c.name == "sim"]
+        for child in producers:
             child.stop()
+        if self.services:
+            self._wait_for_ingest_to_catch_up()
+        for child in self.children:
+            if child not in producers:
+                child.stop()
         with contextlib.suppress(Exception):
             self.client.loop_stop()
             self.client.disconnect()
         return failed
+
+    def _wait_for_ingest_to_catch_up(self, quiet_s: float = 1.5, limit_s: float = 15.0) -> None:
+        """What the broker still holds for ingest would die with the demo's broker: let it drain first."""
+        deadline = time.monotonic() + limit_s
+        last, since = -2, time.monotonic()
+        while time.monotonic() < deadline:
+            now = self.stored_points()
+            if now != last:
+                last, since = now, time.monotonic()
+            elif time.monotonic() - since >= quiet_s:
+                return
+            time.sleep(0.25)
 
     def stop_services(self) -> None:
         with contextlib.suppress(Exception):

@@ -114,6 +114,7 @@ class Screen:
 
     def summary(self, points: int, rejects: Counter[str] | dict[str, int], failed: list[Child]) -> None:
         v = self.demo.view
+        self.console.print()
         self.console.print(
             f"Stopped. {v.messages} messages seen, {points} points stored in InfluxDB, "
             f"{sum(rejects.values())} rejected"
