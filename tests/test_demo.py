@@ -26,7 +26,9 @@ def _children_of_run(run_root: Path) -> list[str]:
 
 
 @pytest.mark.slow
-def test_demo_shows_live_readings_stores_every_one_and_stops_every_child(ruongso_cmd: list[str], tmp_path: Path) -> None:
+def test_demo_shows_live_readings_stores_every_one_and_stops_every_child(
+    ruongso_cmd: list[str], tmp_path: Path
+) -> None:
     data = tmp_path / "demo-data"
     out = subprocess.run(
         [*ruongso_cmd, "demo", "--minutes", "0.3", "--plain", "--speed", "30", "--sites", "7",
