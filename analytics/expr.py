@@ -50,6 +50,13 @@ _ALLOWED_NODES = (
 )
 
 
+def _number(node: ast.expr, bad: ExprError) -> float:
+    value = getattr(node, "value", None)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise bad
+    return float(value)
+
+
 class ExprError(ValueError):
     """An expression this evaluator does not support; the message says which part."""
 
@@ -170,11 +177,12 @@ class _DayCounts(ast.NodeTransformer):
                 or len(inner.args) != 2 or not isinstance(inner.args[0], ast.Name)
                 or not isinstance(inner.args[1], ast.Constant)):
             raise bad
-        q, x = inner.args[0].id, float(inner.args[1].value)
+        x, h, n = (_number(c, bad) for c in (inner.args[1], cmp.comparators[0], node.args[1]))
+        q = inner.args[0].id
         if q not in QUANTITIES:
             raise bad
         self.tracked.add((q, x))
-        args = [q, x, _OPS[type(cmp.ops[0])], float(cmp.comparators[0].value), int(node.args[1].value)]
+        args: list[str | float | int] = [q, x, _OPS[type(cmp.ops[0])], h, int(n)]
         return ast.copy_location(ast.Call(ast.Name("count_days_above", ast.Load()), [ast.Constant(a) for a in args],
                                           []), node)
 

@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 from contract.quantities import HEALTH_FIELDS, MEASURED, QUANTITIES
 from contract.topics import is_slug
@@ -120,7 +120,7 @@ def parse_json(payload: bytes | str) -> Any:
         raise WireError(Reason.MALFORMED_JSON, f"payload is not JSON: {str(exc)[:120]}") from None
 
 
-def _is_int(v: object) -> bool:
+def _is_int(v: object) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool)
 
 

@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from contract import topics
 from contract.alerts import AlertEvent, decode_alert
@@ -29,6 +29,9 @@ from ruongso import profiles
 from ruongso.influx import InfluxClient, InfluxError
 from ruongso.local_services import Influxd, Mosquitto, ServiceError
 from ruongso.mqtt import connect_and_wait, make_client, parse_mqtt_url
+
+if TYPE_CHECKING:
+    from ruongso.demo_screen import Screen
 
 DB = "farm"
 
@@ -141,6 +144,7 @@ class Demo:
         self.services: list[Mosquitto | Influxd] = []
         self.manifest: dict[str, Any] = {}
         self.stop_event = threading.Event()
+        self.screen: Screen | None = None
 
     # --- start and stop ------------------------------------------------------------------------
 
@@ -201,7 +205,7 @@ class Demo:
     def _subscribe(self) -> None:
         target = parse_mqtt_url(self.broker.url)
         self.client = make_client(target, client_id="ruongso-demo-view")
-        self.client.on_message = lambda c, u, msg: self._on_message(msg.topic, msg.payload)
+        self.client.on_message = lambda c, u, msg: self._on_message(msg.topic, bytes(msg.payload))
 
         def on_connect(c: Any, u: Any, f: Any, rc: Any, p: Any = None) -> None:
             c.subscribe([(topics.ALL_TELEMETRY, 0), (topics.ALL_ALERTS, 1)])
@@ -212,7 +216,7 @@ class Demo:
     def _on_message(self, topic: str, payload: bytes) -> None:
         try:
             event = self.view.on_message(topic, payload)
-            if event is not None:
+            if event is not None and self.screen is not None:
                 self.screen.alert(event)
         except Exception:
             return
@@ -291,13 +295,13 @@ def run_demo(opts: DemoOptions) -> None:
     from ruongso.demo_screen import make_screen
 
     demo = Demo(opts)
-    demo.screen = make_screen(demo, plain=opts.plain)  # type: ignore[attr-defined]
+    demo.screen = make_screen(demo, plain=opts.plain)
     deadline = None if opts.minutes is None else time.monotonic() + opts.minutes * 60
     signal.signal(signal.SIGTERM, lambda *_: demo.stop_event.set())
     failed: list[Child] = []
     try:
         demo.start()
-        demo.screen.run(deadline)  # type: ignore[attr-defined]
+        demo.screen.run(deadline)
     except KeyboardInterrupt:
         pass
     finally:
@@ -306,4 +310,4 @@ def run_demo(opts: DemoOptions) -> None:
         points = demo.stored_points() if started else 0
         rejects = demo.rejects_by_reason() if started else Counter()
         demo.stop_services()
-    demo.screen.summary(points, rejects, failed)  # type: ignore[attr-defined]
+    demo.screen.summary(points, rejects, failed)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ssl
 import threading
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
@@ -89,11 +90,11 @@ def connect_and_wait(client: mqtt.Client, target: MqttTarget, timeout: float = 1
     result: dict[str, object] = {}
     previous = client.on_connect
 
-    def on_connect(c: mqtt.Client, userdata: object, flags: object, rc: object, props: object = None) -> None:
+    def on_connect(c: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any = None) -> None:
         result["rc"] = rc
         done.set()
         if previous is not None:
-            previous(c, userdata, flags, rc, props)
+            previous(c, userdata, flags, rc, props)  # type: ignore[call-arg]
 
     client.on_connect = on_connect
     try:

@@ -16,7 +16,8 @@ import yaml
 @cache
 def load() -> dict[str, Any]:
     text = resources.files("ruongso").joinpath("reference/profiles.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)  # type: ignore[no-any-return]
+    doc: dict[str, Any] = yaml.safe_load(text)
+    return doc
 
 
 def profile_ids() -> list[str]:
@@ -26,7 +27,7 @@ def profile_ids() -> list[str]:
 def profile(profile_id: str) -> dict[str, Any]:
     for p in load()["profiles"]:
         if p["id"] == profile_id:
-            return p  # type: ignore[no-any-return]
+            return dict(p)
     raise KeyError(f"unknown profile {profile_id!r}; known: {', '.join(profile_ids())}")
 
 
