@@ -108,13 +108,16 @@ def load_sites_file(path: str) -> dict[str, SiteConfig]:
 
 def registry_lookup(url: str) -> Callable[[str], dict[str, Any] | None]:
     """Site documents from the fleet registry at `url` (read-only use of its query modules)."""
-    from registry.db import NotFound, connect, sqlite_path
+    from registry.db import NotFound, RegistryError, connect, is_postgresql, sqlite_path
     from registry.overrides import list_overrides
     from registry.sites import get_site
 
-    if not sqlite_path(url).exists():
-        raise SitesError(f"registry {url} does not exist (create it with `ruongso site add`)")
-    conn = connect(url)
+    try:
+        if not is_postgresql(url) and not sqlite_path(url).exists():
+            raise SitesError(f"registry {url} does not exist (create it with `ruongso site add`)")
+        conn = connect(url)
+    except RegistryError as exc:
+        raise SitesError(str(exc)) from None
 
     def lookup(slug: str) -> dict[str, Any] | None:
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated
 
@@ -13,6 +12,7 @@ from api.context import AppContext
 from api.query_cache import CachedReader
 from contract.topics import SLUG_RE
 from registry import tokens
+from registry.db import Connection
 from registry.models import Token
 from registry.sites import get_site
 from ruongso.influx import InfluxClient
@@ -34,7 +34,7 @@ async def get_context(request: Request) -> AppContext:
 ContextDep = Annotated[AppContext, Depends(get_context)]
 
 
-async def get_registry(ctx: ContextDep) -> AsyncIterator[sqlite3.Connection]:
+async def get_registry(ctx: ContextDep) -> AsyncIterator[Connection]:
     conn = ctx.registry.acquire()
     try:
         yield conn
@@ -42,7 +42,7 @@ async def get_registry(ctx: ContextDep) -> AsyncIterator[sqlite3.Connection]:
         ctx.registry.release(conn)
 
 
-RegistryDep = Annotated[sqlite3.Connection, Depends(get_registry)]
+RegistryDep = Annotated[Connection, Depends(get_registry)]
 
 
 async def get_influx(ctx: ContextDep) -> InfluxClient:

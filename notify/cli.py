@@ -19,7 +19,7 @@ def _fail(message: str) -> None:
 def command(
     ctx: typer.Context,
     routing: Annotated[Optional[str], typer.Option(help="YAML routing file (who gets what)")] = None,  # noqa: UP045
-    registry: Annotated[Optional[str], typer.Option(help="registry URL sqlite:///path (without --routing)")] = None,  # noqa: UP045
+    registry: Annotated[Optional[str], typer.Option(help="registry URL sqlite:///… or postgresql://…")] = None,  # noqa: UP045
     outbox: Annotated[Optional[str], typer.Option(help="outbox SQLite file")] = None,  # noqa: UP045
     mqtt_url: Annotated[Optional[str], typer.Option(help="mqtt://user:pass@host:1883")] = None,  # noqa: UP045
     log_json: Annotated[Optional[bool], typer.Option(help="one JSON object per log line")] = None,  # noqa: UP045
@@ -28,11 +28,10 @@ def command(
     if ctx.invoked_subcommand is not None:
         ctx.obj = {"outbox": outbox}
         return
-    import sqlite3
-
     from notify.routing_yaml import RoutingError
     from notify.service import run
     from notify.settings import NotifySettings
+    from registry.db import DatabaseError
     from ruongso import logs
     from ruongso.ack_tokens import AckSecretError, secret_bytes
     from ruongso.settings import SettingsError, build
@@ -46,8 +45,10 @@ def command(
     logs.configure(s.log_json, s.log_level)
     try:
         run(s)
-    except (RoutingError, ValueError, ConnectionError, OSError, sqlite3.Error) as exc:
-        _fail(f"{type(exc).__name__}: {exc}" if isinstance(exc, sqlite3.Error) else str(exc))
+    except (RoutingError, ValueError, ConnectionError, OSError) as exc:
+        _fail(str(exc))
+    except DatabaseError as exc:
+        _fail(f"{type(exc).__name__}: {exc}")
 
 
 @app.command("status")

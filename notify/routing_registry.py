@@ -3,7 +3,6 @@ channels and language, and acknowledgements recorded by the API (`registry.alert
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 
 from notify.directory import Recipient
@@ -59,11 +58,12 @@ class RegistryDirectory:
 
     def acknowledged(self, alert_id: str) -> bool:
         from registry.alert_actions import acks_for
+        from registry.db import DatabaseError
 
         with self._lock:
             try:
                 return alert_id in acks_for(self._conn, [alert_id])
-            except sqlite3.Error:
+            except DatabaseError:
                 return False  # cannot tell now: escalating is the safe side
 
     def close(self) -> None:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from registry import validate
-from registry.db import now_ms, transaction
+from registry.db import Connection, now_ms, transaction
 from registry.models import ServiceAccount
 
 ACCESS = ("readwrite", "read")
 
 
-def set_account(conn: sqlite3.Connection, username: str, credential_hash: str, access: str = "readwrite") -> None:
+def set_account(conn: Connection, username: str, credential_hash: str, access: str = "readwrite") -> None:
     """Create or re-key a service account (username is a slug, so it never collides with a node's `site.node`)."""
     validate.slug(username, "service account")
     validate.one_of(access, ACCESS, "access")
@@ -24,7 +22,7 @@ def set_account(conn: sqlite3.Connection, username: str, credential_hash: str, a
         )
 
 
-def revoke_account(conn: sqlite3.Connection, username: str) -> bool:
+def revoke_account(conn: Connection, username: str) -> bool:
     with transaction(conn):
         cur = conn.execute(
             "UPDATE service_accounts SET revoked_ms = ? WHERE username = ? AND revoked_ms IS NULL", (now_ms(), username)
@@ -32,7 +30,7 @@ def revoke_account(conn: sqlite3.Connection, username: str) -> bool:
     return cur.rowcount > 0
 
 
-def active_accounts(conn: sqlite3.Connection) -> list[ServiceAccount]:
+def active_accounts(conn: Connection) -> list[ServiceAccount]:
     rows = conn.execute(
         "SELECT id, username, credential_hash, access, created_ms, revoked_ms FROM service_accounts "
         "WHERE revoked_ms IS NULL ORDER BY username"

@@ -6,9 +6,7 @@ Stored here; the API also publishes each site's current set on `farm/{site}/aler
 
 from __future__ import annotations
 
-import sqlite3
-
-from registry.db import NotFound, RegistryError, now_ms, transaction
+from registry.db import Connection, NotFound, RegistryError, insert_id, now_ms, transaction
 from registry.models import Ack, Silence
 from registry.sites import site_id
 
@@ -16,7 +14,7 @@ MAX_SILENCE_MS = 30 * 86_400_000
 ACK_MEMORY_MS = 7 * 86_400_000
 
 
-def acknowledge(conn: sqlite3.Connection, site: str, alert_id: str, by: str, note: str = "") -> Ack:
+def acknowledge(conn: Connection, site: str, alert_id: str, by: str, note: str = "") -> Ack:
     if not 0 < len(alert_id) <= 64:
         raise RegistryError("alert id must be 1-64 characters")
     sid = site_id(conn, site)
@@ -31,7 +29,7 @@ def acknowledge(conn: sqlite3.Connection, site: str, alert_id: str, by: str, not
     return Ack(alert_id, site, by, note, at)
 
 
-def acks(conn: sqlite3.Connection, site: str, since_ms: int | None = None) -> list[Ack]:
+def acks(conn: Connection, site: str, since_ms: int | None = None) -> list[Ack]:
     since = now_ms() - ACK_MEMORY_MS if since_ms is None else since_ms
     rows = conn.execute(
         "SELECT alert_id, acked_by, note, acked_ms FROM alert_acks WHERE site_id = ? AND acked_ms >= ? "
@@ -42,7 +40,7 @@ def acks(conn: sqlite3.Connection, site: str, since_ms: int | None = None) -> li
 
 
 def silence(
-    conn: sqlite3.Connection, site: str, node: str | None, start_ms: int, end_ms: int, by: str, reason: str = ""
+    conn: Connection, site: str, node: str | None, start_ms: int, end_ms: int, by: str, reason: str = ""
 ) -> Silence:
     if end_ms <= start_ms:
         raise RegistryError("a silence must end after it starts")
@@ -54,12 +52,13 @@ def silence(
     ).fetchone() is None:
         raise NotFound(f"no node {node!r} at site {site!r}")
     with transaction(conn):
-        cur = conn.execute(
+        silence_id = insert_id(
+            conn,
             "INSERT INTO silences (site_id, node_slug, start_ms, end_ms, reason, created_by, created_ms) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (sid, node, start_ms, end_ms, reason, by, now_ms()),
         )
-    return get_silence(conn, int(cur.lastrowid or 0))
+    return get_silence(conn, silence_id)
 
 
 _SILENCE_SELECT = (
@@ -68,14 +67,14 @@ _SILENCE_SELECT = (
 )
 
 
-def get_silence(conn: sqlite3.Connection, silence_id: int) -> Silence:
+def get_silence(conn: Connection, silence_id: int) -> Silence:
     row = conn.execute(f"{_SILENCE_SELECT} WHERE x.id = ?", (silence_id,)).fetchone()
     if row is None:
         raise NotFound(f"no silence {silence_id}")
     return Silence(**dict(row))
 
 
-def silences(conn: sqlite3.Connection, site: str, at_ms: int | None = None) -> list[Silence]:
+def silences(conn: Connection, site: str, at_ms: int | None = None) -> list[Silence]:
     """Silences of `site` not yet over (and not cancelled) at `at_ms` (default now), soonest first."""
     at = now_ms() if at_ms is None else at_ms
     rows = conn.execute(
@@ -85,7 +84,7 @@ def silences(conn: sqlite3.Connection, site: str, at_ms: int | None = None) -> l
     return [Silence(**dict(r)) for r in rows]
 
 
-def cancel_silence(conn: sqlite3.Connection, silence_id: int) -> Silence:
+def cancel_silence(conn: Connection, silence_id: int) -> Silence:
     get_silence(conn, silence_id)
     with transaction(conn):
         conn.execute("UPDATE silences SET cancelled_ms = ? WHERE id = ? AND cancelled_ms IS NULL",
@@ -93,13 +92,13 @@ def cancel_silence(conn: sqlite3.Connection, silence_id: int) -> Silence:
     return get_silence(conn, silence_id)
 
 
-def is_silenced(conn: sqlite3.Connection, site: str, node: str | None, at_ms: int | None = None) -> bool:
+def is_silenced(conn: Connection, site: str, node: str | None, at_ms: int | None = None) -> bool:
     """Whether an alert of `node` (None: site-wide) at `at_ms` falls in a silence (analytics asks this)."""
     at = now_ms() if at_ms is None else at_ms
     return any(s.active(at) and (s.node is None or s.node == node) for s in silences(conn, site, at))
 
 
-def acks_for(conn: sqlite3.Connection, alert_ids: list[str]) -> dict[str, Ack]:
+def acks_for(conn: Connection, alert_ids: list[str]) -> dict[str, Ack]:
     """Acknowledgements of these alert ids (the API overlays them on alert lists)."""
     out: dict[str, Ack] = {}
     for i in range(0, len(alert_ids), 500):

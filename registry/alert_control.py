@@ -15,13 +15,12 @@ one), and the node slug "alerts" is reserved, so this topic never matches a node
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from contract.topics import ROOT, check_slug
 from contract.wire import VERSION
 from registry.alert_actions import acks, silences
-from registry.db import now_ms
+from registry.db import Connection, now_ms
 
 CONTROL_FILTER = f"{ROOT}/+/alerts/control"
 
@@ -30,7 +29,7 @@ def control_topic(site: str) -> str:
     return f"{ROOT}/{check_slug(site, 'site')}/alerts/control"
 
 
-def control_payload(conn: sqlite3.Connection, site: str) -> bytes:
+def control_payload(conn: Connection, site: str) -> bytes:
     doc: dict[str, Any] = {
         "v": VERSION,
         "site": site,

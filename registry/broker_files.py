@@ -15,7 +15,6 @@ import logging
 import os
 import shlex
 import signal
-import sqlite3
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from contract import topics
 from registry.accounts import active_accounts
-from registry.db import RegistryError
+from registry.db import Connection, RegistryError
 from registry.nodes import list_nodes
 from ruongso.logs import event
 
@@ -39,13 +38,13 @@ class BrokerFiles:
     reload: str = ""
 
 
-def render_passwords(conn: sqlite3.Connection) -> str:
+def render_passwords(conn: Connection) -> str:
     lines = [f"{a.username}:{a.credential_hash}" for a in active_accounts(conn)]
     lines += [f"{n.mqtt_username}:{n.credential_hash}" for n in list_nodes(conn, state="active")]
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def render_acl(conn: sqlite3.Connection) -> str:
+def render_acl(conn: Connection) -> str:
     blocks = [HEADER.rstrip("\n")]
     for a in active_accounts(conn):
         # Services also coordinate among themselves under SERVICE_ROOT (ingest's shared-group progress).
@@ -106,7 +105,7 @@ def reload_broker(how: str) -> None:
     event(log, "broker_reloaded", how=how)
 
 
-def sync(conn: sqlite3.Connection, files: BrokerFiles) -> bool:
+def sync(conn: Connection, files: BrokerFiles) -> bool:
     """Rewrite both files from the registry and reload the broker; False when no files are configured."""
     if files.password_file is None and files.acl_file is None:
         return False

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 if TYPE_CHECKING:
+    from registry.db import Connection
     from registry.settings import RegistrySettings
 
 REGISTRY_OPTION = typer.Option(None, "--registry", help="Registry URL (env RUONGSO_REGISTRY_URL).")
@@ -21,9 +21,9 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 @contextlib.contextmanager
-def opened(**flags: Any) -> Iterator[tuple[RegistrySettings, sqlite3.Connection]]:
+def opened(**flags: Any) -> Iterator[tuple[RegistrySettings, Connection]]:
     """Settings and registry; RegistryError and SettingsError become one line and a non-zero exit."""
-    from registry.db import RegistryError, open_registry
+    from registry.db import DatabaseError, RegistryError, open_registry
     from registry.settings import RegistrySettings
     from ruongso import logs
     from ruongso.settings import SettingsError, build
@@ -35,11 +35,15 @@ def opened(**flags: Any) -> Iterator[tuple[RegistrySettings, sqlite3.Connection]
     logs.configure(settings.log_json, "WARNING")
     try:
         conn = open_registry(settings.registry_url)
-    except (RegistryError, sqlite3.Error) as exc:
+    except RegistryError as exc:
+        raise fail(str(exc)) from None
+    except DatabaseError as exc:
         raise fail(str(exc)) from None
     try:
         yield settings, conn
     except RegistryError as exc:
+        raise fail(str(exc)) from None
+    except DatabaseError as exc:
         raise fail(str(exc)) from None
     finally:
         conn.close()

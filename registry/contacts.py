@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 
 from registry import validate
-from registry.db import NotFound, RegistryError, split_list, transaction
+from registry.db import Connection, NotFound, RegistryError, Row, insert_id, split_list, transaction
 from registry.models import CHANNELS, CONTACT_ROLES, LANGUAGES, Contact, SiteContact
 from registry.sites import site_id
 
 
-def _contact(row: sqlite3.Row) -> Contact:
+def _contact(row: Row) -> Contact:
     d = dict(row)
     d["channels"] = split_list(d["channels"])
     return Contact(**d)
 
 
 def add_contact(
-    conn: sqlite3.Connection,
+    conn: Connection,
     name: str,
     role: str,
     phone: str | None = None,
@@ -33,14 +32,15 @@ def add_contact(
     if not name.strip():
         raise RegistryError("a contact needs a name")
     with transaction(conn):
-        cur = conn.execute(
+        contact_id = insert_id(
+            conn,
             "INSERT INTO contacts (name, phone, email, zalo_id, role, channels, language) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (name, phone, email, zalo_id, role, ",".join(chans), language),
         )
-    return get_contact(conn, int(cur.lastrowid or 0))
+    return get_contact(conn, contact_id)
 
 
-def get_contact(conn: sqlite3.Connection, contact_id: int) -> Contact:
+def get_contact(conn: Connection, contact_id: int) -> Contact:
     row = conn.execute(
         "SELECT id, name, role, phone, email, zalo_id, channels, language FROM contacts WHERE id = ?", (contact_id,)
     ).fetchone()
@@ -49,7 +49,7 @@ def get_contact(conn: sqlite3.Connection, contact_id: int) -> Contact:
     return _contact(row)
 
 
-def link(conn: sqlite3.Connection, site: str, contact_id: int, is_owner: bool = False) -> None:
+def link(conn: Connection, site: str, contact_id: int, is_owner: bool = False) -> None:
     get_contact(conn, contact_id)
     with transaction(conn):
         conn.execute(
@@ -59,7 +59,7 @@ def link(conn: sqlite3.Connection, site: str, contact_id: int, is_owner: bool = 
         )
 
 
-def site_contacts(conn: sqlite3.Connection, site: str) -> list[SiteContact]:
+def site_contacts(conn: Connection, site: str) -> list[SiteContact]:
     """Who to tell about a site (notify reads this): owners first."""
     rows = conn.execute(
         "SELECT c.id, c.name, c.role, c.phone, c.email, c.zalo_id, c.channels, c.language, sc.is_owner "
@@ -76,7 +76,7 @@ def site_contacts(conn: sqlite3.Connection, site: str) -> list[SiteContact]:
     return out
 
 
-def contact_sites(conn: sqlite3.Connection, contact_id: int) -> frozenset[str]:
+def contact_sites(conn: Connection, contact_id: int) -> frozenset[str]:
     rows = conn.execute(
         "SELECT s.slug FROM site_contacts sc JOIN sites s ON s.id = sc.site_id WHERE sc.contact_id = ?", (contact_id,)
     )

@@ -1,20 +1,29 @@
 """Opening the registry database from a URL, with its migrations applied.
 
-`sqlite:///relative/path.db`, `sqlite:////absolute/path.db` or a bare path. The SQL in migrations/ and in
-the query modules is portable (`?` placeholders are the one SQLite-ism besides `INTEGER PRIMARY KEY`);
-PostgreSQL support would add a `postgresql://` branch here returning a DB-API connection whose cursor
-translates `?` to `%s` (docs/api.md, "PostgreSQL").
+`sqlite:///relative/path.db`, `sqlite:////absolute/path.db` or a bare path: SQLite (stdlib sqlite3).
+`postgresql://user:password@host:port/dbname` (or `postgres://…`): PostgreSQL through psycopg 3, wrapped in
+`PgConnection`, which speaks the small part of the sqlite3 connection API the query modules use, so every
+query has one text for both: `?` placeholders (turned into `%s`), rows readable by index and by column name,
+`insert_id` instead of `cursor.lastrowid`. The migrations are written for SQLite; `_pg_ddl` rewrites the two
+types that differ (docs/api.md, "PostgreSQL").
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any, Protocol, TypeAlias
 
 SQLITE_PREFIX = "sqlite:///"
+PG_PREFIXES = ("postgresql://", "postgres://")
 DEFAULT_URL = "sqlite:///ruongso-registry.db"
+
+# A row: sqlite3.Row or PgRow, both read as row[0] or row["column"], both accepted by dict().
+Row: TypeAlias = Any
 
 
 class RegistryError(ValueError):
@@ -29,6 +38,45 @@ class Conflict(RegistryError):
     pass
 
 
+class PgDatabaseError(Exception):
+    """A PostgreSQL error from the driver (kept apart from psycopg so that SQLite installs never import it)."""
+
+
+class PgIntegrityError(PgDatabaseError):
+    pass
+
+
+# What a caller catches for "the database failed", whichever database it is.
+DatabaseError: tuple[type[Exception], ...] = (sqlite3.Error, PgDatabaseError)
+IntegrityError: tuple[type[Exception], ...] = (sqlite3.IntegrityError, PgIntegrityError)
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Row: ...
+
+    def fetchall(self) -> list[Row]: ...
+
+    def __iter__(self) -> Iterator[Row]: ...
+
+
+class Connection(Protocol):
+    """What the query modules use of a connection: sqlite3.Connection and PgConnection both have it."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any: ...
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    def rollback(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -38,16 +86,142 @@ def split_list(text: str) -> list[str]:
     return [item for item in text.split(",") if item]
 
 
+def is_postgresql(url: str) -> bool:
+    return url.startswith(PG_PREFIXES)
+
+
 def sqlite_path(url: str) -> Path:
-    if url.startswith(("postgresql://", "postgres://")):
-        raise RegistryError(
-            "PostgreSQL registry URLs are not built in yet (see docs/api.md, 'PostgreSQL'); use sqlite:///path"
-        )
     if url.startswith(SQLITE_PREFIX):
         return Path(url[len(SQLITE_PREFIX):])
     if "://" in url:
-        raise RegistryError(f"registry URL {url!r} must look like sqlite:///path/to/registry.db")
+        raise RegistryError(
+            f"registry URL {url!r} must look like sqlite:///path/to/registry.db or "
+            "postgresql://user:password@host:5432/dbname"
+        )
     return Path(url)
+
+
+def check_url(url: str) -> None:
+    """Raise RegistryError when `url` is neither a SQLite path nor a PostgreSQL URL."""
+    if is_postgresql(url):
+        _pg_conninfo(url)
+    else:
+        sqlite_path(url)
+
+
+def _pg_conninfo(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise RegistryError(f"registry URL {url!r}: the port must be a number") from None
+    if not parts.hostname and not parts.path.strip("/"):
+        raise RegistryError(f"registry URL {url!r} must name a host or a database: postgresql://user@host:5432/db")
+    # libpq reads postgresql:// URLs itself; postgres:// is an alias it also accepts.
+    return url
+
+
+def redacted(url: str) -> str:
+    """`url` without its password, for messages and logs."""
+    return re.sub(r"^([a-z]+://[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
+_PG_TOKENS = re.compile(r"'(?:[^']|'')*'|\?|%")
+
+
+def _pg_sql(sql: str) -> str:
+    """`?` placeholders as psycopg's `%s`, a literal `%` as `%%`; text inside '…' left alone."""
+    if sql == "BEGIN IMMEDIATE":
+        # SQLite takes the write lock up front; PostgreSQL locks rows as it writes, so plain BEGIN.
+        return "BEGIN"
+    return _PG_TOKENS.sub(lambda m: {"?": "%s", "%": "%%"}.get(m.group(0), m.group(0)), sql)
+
+
+def _pg_ddl(sql: str) -> str:
+    """A migration written for SQLite as PostgreSQL DDL: the two types whose meaning differs."""
+    # SQLite's `INTEGER PRIMARY KEY` is the rowid, numbered by itself; PostgreSQL needs an identity.
+    sql = re.sub(r"\bid INTEGER PRIMARY KEY\b", "id INTEGER GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", sql)
+    # SQLite's REAL is 8 bytes; PostgreSQL's is 4 (a latitude would lose its fifth decimal).
+    return re.sub(r"\bREAL\b", "DOUBLE PRECISION", sql)
+
+
+class PgRow(tuple[Any, ...]):
+    """A PostgreSQL row read like sqlite3.Row: by index, by column name, and through dict()."""
+
+    _index: dict[str, int]
+
+    def __new__(cls, values: Sequence[Any], index: dict[str, int]) -> PgRow:
+        row = super().__new__(cls, values)
+        row._index = index
+        return row
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._index[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._index)
+
+
+def _pg_row_factory(cursor: Any) -> Any:
+    index = {col.name: i for i, col in enumerate(cursor.description or ())}
+    return lambda values: PgRow(values, index)
+
+
+class PgConnection:
+    """A psycopg 3 connection in autocommit mode behind the sqlite3 calls the query modules make."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Any:
+        import psycopg
+
+        try:
+            return self.raw.execute(_pg_sql(sql), tuple(parameters))
+        except psycopg.errors.IntegrityError as exc:
+            raise PgIntegrityError(str(exc).strip()) from None
+        except psycopg.Error as exc:
+            raise PgDatabaseError(str(exc).strip()) from None
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any:
+        import psycopg
+
+        cur = self.raw.cursor()
+        try:
+            cur.executemany(_pg_sql(sql), [tuple(p) for p in parameters])
+        except psycopg.errors.IntegrityError as exc:
+            raise PgIntegrityError(str(exc).strip()) from None
+        except psycopg.Error as exc:
+            raise PgDatabaseError(str(exc).strip()) from None
+        return cur
+
+    @property
+    def in_transaction(self) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        return bool(self.raw.info.transaction_status != TransactionStatus.IDLE)
+
+    @property
+    def broken(self) -> bool:
+        return bool(self.raw.closed or self.raw.broken)
+
+    def rollback(self) -> None:
+        if self.in_transaction and not self.broken:
+            self.raw.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def insert_id(conn: Connection, sql: str, parameters: Sequence[Any]) -> int:
+    """Run an INSERT into a table with an `id` column and return the new row's id."""
+    if isinstance(conn, PgConnection):
+        return int(conn.execute(sql + " RETURNING id", parameters).fetchone()[0])
+    return int(conn.execute(sql, parameters).lastrowid or 0)
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -57,8 +231,25 @@ def _migrations() -> list[tuple[int, str]]:
     )
 
 
-def migrate(conn: sqlite3.Connection) -> int:
+# pg_advisory_lock key: one migrating process at a time ("ruongso" in ASCII, as a number).
+_PG_MIGRATION_LOCK = 0x72756F6E67736F
+
+
+def migrate(conn: Connection) -> int:
     """Apply every migration not applied yet, each in its own transaction; return the schema version."""
+    pg = isinstance(conn, PgConnection)
+    if pg:
+        # Two services starting at once must not both run CREATE TABLE (PostgreSQL DDL is not idempotent
+        # under concurrency the way SQLite's single writer makes it).
+        conn.execute("SELECT pg_advisory_lock(?)", (_PG_MIGRATION_LOCK,))
+    try:
+        return _migrate(conn, _pg_ddl if pg else str)
+    finally:
+        if pg:
+            conn.execute("SELECT pg_advisory_unlock(?)", (_PG_MIGRATION_LOCK,))
+
+
+def _migrate(conn: Connection, dialect: Any) -> int:
     conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ms BIGINT)")
     done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
     version = max(done, default=0)
@@ -73,7 +264,7 @@ def migrate(conn: sqlite3.Connection) -> int:
                 continue
             for statement in (s.strip() for s in sql.split(";")):
                 if statement and not all(line.startswith("--") for line in statement.splitlines()):
-                    conn.execute(statement)
+                    conn.execute(dialect(statement))
             conn.execute("INSERT INTO schema_migrations (version, applied_ms) VALUES (?, ?)", (number, now_ms()))
             conn.execute("COMMIT")
         except Exception:
@@ -83,8 +274,10 @@ def migrate(conn: sqlite3.Connection) -> int:
     return version
 
 
-def connect(url: str) -> sqlite3.Connection:
-    """A connection in autocommit mode (writes use `transaction()`); rows are sqlite3.Row."""
+def connect(url: str) -> Connection:
+    """A connection in autocommit mode (writes use `transaction()`); rows read by index or column name."""
+    if is_postgresql(url):
+        return _connect_pg(url)
     path = sqlite_path(url)
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,11 +291,24 @@ def connect(url: str) -> sqlite3.Connection:
     return conn
 
 
-def open_registry(url: str = DEFAULT_URL) -> sqlite3.Connection:
+def _connect_pg(url: str) -> PgConnection:
+    try:
+        import psycopg
+    except ImportError:
+        raise RegistryError("a postgresql:// registry needs psycopg: pip install 'psycopg[binary]'") from None
+    try:
+        raw = psycopg.connect(_pg_conninfo(url), autocommit=True, row_factory=_pg_row_factory, connect_timeout=10)
+    except psycopg.Error as exc:
+        raise RegistryError(f"cannot open PostgreSQL registry {redacted(url)}: {str(exc).strip()}") from None
+    return PgConnection(raw)
+
+
+def open_registry(url: str = DEFAULT_URL) -> Connection:
     """Open (creating if needed) and migrate the registry at `url`."""
     conn = connect(url)
-    # WAL lets the API read while `ruongso node add` writes.
-    conn.execute("PRAGMA journal_mode = WAL")
+    if not isinstance(conn, PgConnection):
+        # WAL lets the API read while `ruongso node add` writes.
+        conn.execute("PRAGMA journal_mode = WAL")
     migrate(conn)
     return conn
 
@@ -110,10 +316,10 @@ def open_registry(url: str = DEFAULT_URL) -> sqlite3.Connection:
 class transaction:
     """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on error; integrity errors become Conflict."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def __enter__(self) -> sqlite3.Connection:
+    def __enter__(self) -> Connection:
         self.conn.execute("BEGIN IMMEDIATE")
         return self.conn
 
@@ -122,7 +328,7 @@ class transaction:
             self.conn.execute("COMMIT")
             return
         self.conn.execute("ROLLBACK")
-        if isinstance(exc, sqlite3.IntegrityError):
+        if isinstance(exc, IntegrityError):
             raise Conflict(f"conflicts with what the registry holds: {exc}") from None
 
 
@@ -130,22 +336,26 @@ class ConnectionPool:
     """Open connections kept for reuse (opening one costs ~0.25 ms, a request's whole registry work less).
 
     A connection is lent to one user at a time and comes back in autocommit mode (`transaction` always
-    commits or rolls back), so the next borrower starts clean. At most `size` idle connections are kept.
+    commits or rolls back), so the next borrower starts clean. At most `size` idle connections are kept;
+    a PostgreSQL connection the server dropped is closed rather than kept.
     """
 
     def __init__(self, url: str, size: int = 16) -> None:
         self.url = url
         self.size = size
-        self._idle: list[sqlite3.Connection] = []
+        self._idle: list[Connection] = []
         self._lock = threading.Lock()
 
-    def acquire(self) -> sqlite3.Connection:
+    def acquire(self) -> Connection:
         with self._lock:
             if self._idle:
                 return self._idle.pop()
         return connect(self.url)
 
-    def release(self, conn: sqlite3.Connection) -> None:
+    def release(self, conn: Connection) -> None:
+        if isinstance(conn, PgConnection) and conn.broken:
+            conn.close()
+            return
         if conn.in_transaction:
             conn.rollback()
         with self._lock:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 
 from registry import validate
-from registry.db import Conflict, NotFound, RegistryError, now_ms, split_list, transaction
+from registry.db import Conflict, Connection, NotFound, RegistryError, Row, now_ms, split_list, transaction
 from registry.models import RESERVED_NODE_SLUGS, Node
 from registry.sites import get_site, site_id
 
@@ -23,14 +22,14 @@ def mqtt_username(site: str, node: str) -> str:
     return f"{site}.{node}"
 
 
-def _node(row: sqlite3.Row) -> Node:
+def _node(row: Row) -> Node:
     d = dict(row)
     d["sensors"] = split_list(d["sensors"])
     return Node(**d)
 
 
 def add_node(
-    conn: sqlite3.Connection,
+    conn: Connection,
     site: str,
     node: str,
     credential_hash: str,
@@ -62,14 +61,14 @@ def add_node(
     return get_node(conn, site, node)
 
 
-def get_node(conn: sqlite3.Connection, site: str, node: str) -> Node:
+def get_node(conn: Connection, site: str, node: str) -> Node:
     row = conn.execute(f"{_SELECT} WHERE s.slug = ? AND n.slug = ?", (site, node)).fetchone()
     if row is None:
         raise NotFound(f"no node {node!r} at site {site!r}")
     return _node(row)
 
 
-def list_nodes(conn: sqlite3.Connection, site: str | None = None, state: str | None = None) -> list[Node]:
+def list_nodes(conn: Connection, site: str | None = None, state: str | None = None) -> list[Node]:
     sql, args = _SELECT + " WHERE 1 = 1", []
     if site is not None:
         site_id(conn, site)
@@ -81,7 +80,7 @@ def list_nodes(conn: sqlite3.Connection, site: str | None = None, state: str | N
     return [_node(r) for r in conn.execute(sql + " ORDER BY s.slug, n.slug", args)]
 
 
-def revoke_node(conn: sqlite3.Connection, site: str, node: str) -> Node:
+def revoke_node(conn: Connection, site: str, node: str) -> Node:
     with transaction(conn):
         cur = conn.execute(
             "UPDATE nodes SET state = 'revoked', revoked_ms = ? "
@@ -94,7 +93,7 @@ def revoke_node(conn: sqlite3.Connection, site: str, node: str) -> Node:
     return n
 
 
-def set_credential(conn: sqlite3.Connection, site: str, node: str, credential_hash: str) -> Node:
+def set_credential(conn: Connection, site: str, node: str, credential_hash: str) -> Node:
     """A new password for an active node (the old one stops working at the broker's next reload)."""
     n = get_node(conn, site, node)
     if n.state != "active":
@@ -104,7 +103,7 @@ def set_credential(conn: sqlite3.Connection, site: str, node: str, credential_ha
     return get_node(conn, site, node)
 
 
-def set_firmware(conn: sqlite3.Connection, site: str, node: str, firmware: str) -> None:
+def set_firmware(conn: Connection, site: str, node: str, firmware: str) -> None:
     with transaction(conn):
         conn.execute(
             "UPDATE nodes SET firmware = ? WHERE site_id = (SELECT id FROM sites WHERE slug = ?) AND slug = ?",

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from registry import validate
-from registry.db import NotFound, RegistryError, now_ms, transaction
+from registry.db import Connection, NotFound, RegistryError, now_ms, transaction
 from registry.models import Override
 from registry.sites import site_id
 
@@ -19,7 +17,7 @@ def _check_order(warn_low: float | None, warn_high: float | None, crit_low: floa
 
 
 def set_override(
-    conn: sqlite3.Connection,
+    conn: Connection,
     site: str,
     quantity: str,
     warn_low: float | None = None,
@@ -41,7 +39,7 @@ def set_override(
     return next(o for o in list_overrides(conn, site) if o.quantity == quantity)
 
 
-def list_overrides(conn: sqlite3.Connection, site: str) -> list[Override]:
+def list_overrides(conn: Connection, site: str) -> list[Override]:
     rows = conn.execute(
         "SELECT quantity, warn_low, warn_high, crit_low, crit_high, note, updated_ms FROM threshold_overrides "
         "WHERE site_id = ? ORDER BY quantity",
@@ -50,7 +48,7 @@ def list_overrides(conn: sqlite3.Connection, site: str) -> list[Override]:
     return [Override(site=site, **dict(r)) for r in rows]
 
 
-def delete_override(conn: sqlite3.Connection, site: str, quantity: str) -> None:
+def delete_override(conn: Connection, site: str, quantity: str) -> None:
     with transaction(conn):
         cur = conn.execute(
             "DELETE FROM threshold_overrides WHERE site_id = ? AND quantity = ?", (site_id(conn, site), quantity)

@@ -7,14 +7,13 @@ The password exists only in the returned node.yaml; the registry keeps its hash.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from registry import broker_files, credentials, nodes
 from registry.broker_files import BrokerFiles
-from registry.db import RegistryError
+from registry.db import Connection, RegistryError
 from registry.models import Node
 from registry.node_yaml import node_config
 from ruongso.logs import event
@@ -22,7 +21,7 @@ from ruongso.logs import event
 log = logging.getLogger("registry.provision")
 
 
-def _sync(conn: sqlite3.Connection, files: BrokerFiles) -> bool:
+def _sync(conn: Connection, files: BrokerFiles) -> bool:
     """Bring Mosquitto along; a failure is logged and reported (the registry change stands, and
     `ruongso node sync-broker` retries it)."""
     try:
@@ -40,7 +39,7 @@ class Provisioned:
 
 
 def add_node(
-    conn: sqlite3.Connection,
+    conn: Connection,
     files: BrokerFiles,
     mqtt_url: str,
     site: str,
@@ -60,7 +59,7 @@ def add_node(
 
 
 def rotate_password(
-    conn: sqlite3.Connection, files: BrokerFiles, mqtt_url: str, site: str, node: str,
+    conn: Connection, files: BrokerFiles, mqtt_url: str, site: str, node: str,
     iterations: int = credentials.DEFAULT_ITERATIONS,
 ) -> Provisioned:
     password = credentials.new_password()
@@ -70,7 +69,7 @@ def rotate_password(
     return Provisioned(updated, node_config(updated, password, mqtt_url), synced)
 
 
-def revoke_node(conn: sqlite3.Connection, files: BrokerFiles, site: str, node: str) -> tuple[Node, bool]:
+def revoke_node(conn: Connection, files: BrokerFiles, site: str, node: str) -> tuple[Node, bool]:
     revoked = nodes.revoke_node(conn, site, node)
     synced = _sync(conn, files)
     event(log, "node_revoked", site=site, node=node, broker_synced=synced)
@@ -78,7 +77,7 @@ def revoke_node(conn: sqlite3.Connection, files: BrokerFiles, site: str, node: s
 
 
 def set_service_account(
-    conn: sqlite3.Connection, files: BrokerFiles, username: str, access: str = "readwrite",
+    conn: Connection, files: BrokerFiles, username: str, access: str = "readwrite",
     iterations: int = credentials.DEFAULT_ITERATIONS,
 ) -> str:
     """Create or re-key a service account; returns its new password (shown once)."""

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import field_validator
 
 from registry.broker_files import BrokerFiles
-from registry.db import DEFAULT_URL, sqlite_path
+from registry.db import DEFAULT_URL, check_url
 from ruongso.mqtt import parse_mqtt_url
 from ruongso.settings import ServiceSettings
 
@@ -25,7 +25,7 @@ class RegistrySettings(ServiceSettings):
     @field_validator("registry_url")
     @classmethod
     def _registry_url(cls, v: str) -> str:
-        sqlite_path(v)
+        check_url(v)
         return v
 
     @field_validator("node_mqtt_url")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from registry import validate
-from registry.db import NotFound, now_ms, transaction
+from registry.db import Connection, NotFound, Row, insert_id, now_ms, transaction
 from registry.models import Commune, Site
 
 _SITE_SELECT = (
@@ -14,26 +12,27 @@ _SITE_SELECT = (
 )
 
 
-def _site(row: sqlite3.Row) -> Site:
+def _site(row: Row) -> Site:
     return Site(**dict(row))
 
 
-def add_commune(conn: sqlite3.Connection, slug: str, name: str, district: str = "", province: str = "") -> Commune:
+def add_commune(conn: Connection, slug: str, name: str, district: str = "", province: str = "") -> Commune:
     validate.slug(slug, "commune")
     with transaction(conn):
-        cur = conn.execute(
+        commune_id = insert_id(
+            conn,
             "INSERT INTO communes (slug, name, district, province) VALUES (?, ?, ?, ?)",
             (slug, name, district, province),
         )
-    return Commune(int(cur.lastrowid or 0), slug, name, district, province)
+    return Commune(commune_id, slug, name, district, province)
 
 
-def list_communes(conn: sqlite3.Connection) -> list[Commune]:
+def list_communes(conn: Connection) -> list[Commune]:
     rows = conn.execute("SELECT id, slug, name, district, province FROM communes ORDER BY slug")
     return [Commune(**dict(r)) for r in rows]
 
 
-def _commune_id(conn: sqlite3.Connection, slug: str | None) -> int | None:
+def _commune_id(conn: Connection, slug: str | None) -> int | None:
     if slug is None:
         return None
     row = conn.execute("SELECT id FROM communes WHERE slug = ?", (slug,)).fetchone()
@@ -43,7 +42,7 @@ def _commune_id(conn: sqlite3.Connection, slug: str | None) -> int | None:
 
 
 def add_site(
-    conn: sqlite3.Connection,
+    conn: Connection,
     slug: str,
     name: str,
     profile: str,
@@ -67,14 +66,14 @@ def add_site(
     return get_site(conn, slug)
 
 
-def get_site(conn: sqlite3.Connection, slug: str) -> Site:
+def get_site(conn: Connection, slug: str) -> Site:
     row = conn.execute(f"{_SITE_SELECT} WHERE s.slug = ?", (slug,)).fetchone()
     if row is None:
         raise NotFound(f"no site {slug!r}")
     return _site(row)
 
 
-def site_id(conn: sqlite3.Connection, slug: str) -> int:
+def site_id(conn: Connection, slug: str) -> int:
     row = conn.execute("SELECT id FROM sites WHERE slug = ?", (slug,)).fetchone()
     if row is None:
         raise NotFound(f"no site {slug!r}")
@@ -82,7 +81,7 @@ def site_id(conn: sqlite3.Connection, slug: str) -> int:
 
 
 def list_sites(
-    conn: sqlite3.Connection, only: frozenset[str] | None = None, growing_area_code: str | None = None
+    conn: Connection, only: frozenset[str] | None = None, growing_area_code: str | None = None
 ) -> list[Site]:
     """Every site, or those in `only` (a farmer's), or those of one growing area."""
     sql, args = _SITE_SELECT, []

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
 from collections.abc import Iterable
 
 from registry import validate
 from registry.contacts import contact_sites, get_contact
-from registry.db import NotFound, RegistryError, now_ms, transaction
+from registry.db import Connection, NotFound, RegistryError, insert_id, now_ms, transaction
 from registry.models import ROLES, Token
 from registry.sites import site_id
 
@@ -25,7 +24,7 @@ def token_hash(secret: str) -> str:
 
 
 def create_token(
-    conn: sqlite3.Connection,
+    conn: Connection,
     name: str,
     role: str,
     sites: Iterable[str] = (),
@@ -44,23 +43,23 @@ def create_token(
     ids = [site_id(conn, s) for s in site_list]
     secret = PREFIX + secrets.token_urlsafe(32)
     with transaction(conn):
-        cur = conn.execute(
+        token_id = insert_id(
+            conn,
             "INSERT INTO api_tokens (name, token_hash, role, contact_id, created_ms) VALUES (?, ?, ?, ?, ?)",
             (name, token_hash(secret), role, contact_id, now_ms()),
         )
-        token_id = int(cur.lastrowid or 0)
         conn.executemany("INSERT INTO token_sites (token_id, site_id) VALUES (?, ?)", [(token_id, i) for i in ids])
     return get_token(conn, token_id), secret
 
 
-def _sites(conn: sqlite3.Connection, token_id: int) -> frozenset[str]:
+def _sites(conn: Connection, token_id: int) -> frozenset[str]:
     rows = conn.execute(
         "SELECT s.slug FROM token_sites ts JOIN sites s ON s.id = ts.site_id WHERE ts.token_id = ?", (token_id,)
     )
     return frozenset(r[0] for r in rows)
 
 
-def get_token(conn: sqlite3.Connection, token_id: int) -> Token:
+def get_token(conn: Connection, token_id: int) -> Token:
     row = conn.execute(
         "SELECT id, name, role, contact_id, created_ms, revoked_ms FROM api_tokens WHERE id = ?", (token_id,)
     ).fetchone()
@@ -69,7 +68,7 @@ def get_token(conn: sqlite3.Connection, token_id: int) -> Token:
     return Token(sites=_sites(conn, token_id), **dict(row))
 
 
-def authenticate(conn: sqlite3.Connection, secret: str) -> Token | None:
+def authenticate(conn: Connection, secret: str) -> Token | None:
     """The live token with this secret, or None."""
     row = conn.execute(
         "SELECT id, name, role, contact_id, created_ms, revoked_ms FROM api_tokens "
@@ -79,12 +78,12 @@ def authenticate(conn: sqlite3.Connection, secret: str) -> Token | None:
     return None if row is None else Token(sites=_sites(conn, int(row["id"])), **dict(row))
 
 
-def list_tokens(conn: sqlite3.Connection) -> list[Token]:
+def list_tokens(conn: Connection) -> list[Token]:
     ids = [int(r[0]) for r in conn.execute("SELECT id FROM api_tokens ORDER BY id")]
     return [get_token(conn, i) for i in ids]
 
 
-def revoke_token(conn: sqlite3.Connection, token_id: int) -> Token:
+def revoke_token(conn: Connection, token_id: int) -> Token:
     with transaction(conn):
         conn.execute("UPDATE api_tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL", (now_ms(), token_id))
     return get_token(conn, token_id)

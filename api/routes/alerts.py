@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from datetime import datetime
 from typing import Annotated, Literal
@@ -18,7 +17,7 @@ from api.schemas.common import ERRORS
 from api.schemas.enums import AlertKind, AlertState, Audience, Severity
 from registry import alert_actions
 from registry.alert_control import control_payload, control_topic
-from registry.db import NotFound
+from registry.db import Connection, NotFound
 from registry.models import Silence, Token
 from ruongso.durations import parse_duration
 
@@ -39,7 +38,7 @@ def _sites_for(token: Token, site: str | None) -> list[str] | None:
     return sorted(token.sites) if token.role == "farmer" else None
 
 
-def _publish(ctx: AppContext, conn: sqlite3.Connection, site: str) -> bool:
+def _publish(ctx: AppContext, conn: Connection, site: str) -> bool:
     ok = ctx.publisher.publish(control_topic(site), control_payload(conn, site))
     ctx.metrics.control_published.labels("ok" if ok else "failed").inc()
     return ok

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import ContextDep, CurrentToken, RegistryDep
 from api.schemas.common import MeOut
+from registry.db import DatabaseError
 
 router = APIRouter(tags=["service"])
 
@@ -19,7 +18,7 @@ def healthz(ctx: ContextDep, conn: RegistryDep) -> JSONResponse:
     try:
         conn.execute("SELECT 1").fetchone()
         registry_ok = True
-    except sqlite3.Error:
+    except DatabaseError:
         registry_ok = False
     # A load balancer may poll this many times a second: ping InfluxDB at most once a second.
     influx_ok = ctx.pings.get("ping", ctx.influx.ping)

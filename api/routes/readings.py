@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated
@@ -22,6 +21,7 @@ from api.schemas.common import ERRORS
 from api.schemas.enums import Aggregate, Quantity
 from api.schemas.readings import AreaHistoryOut, LatestOut, LatestValue, NodeLatest, RangeOut, RangeSeries
 from contract.quantities import HEALTH_FIELDS, MEASURED, QUANTITIES
+from registry.db import Connection
 from registry.models import Token
 from registry.nodes import list_nodes
 from registry.sites import get_site, list_sites
@@ -41,7 +41,7 @@ DAY_S = 86_400
 ICT_OFFSET_S = 17 * 3600
 
 
-def site_quantities(conn: sqlite3.Connection, site: str) -> list[str]:
+def site_quantities(conn: Connection, site: str) -> list[str]:
     """What the site's active nodes measure (their sensors), or else what its profile measures."""
     found: list[str] = []
     for n in list_nodes(conn, site, "active"):
@@ -49,7 +49,7 @@ def site_quantities(conn: sqlite3.Connection, site: str) -> list[str]:
     return found or measured_quantities(get_site(conn, site).profile)
 
 
-def _chosen(conn: sqlite3.Connection, site: str, quantities: list[Quantity] | None) -> list[str]:
+def _chosen(conn: Connection, site: str, quantities: list[Quantity] | None) -> list[str]:
     return [q.value for q in quantities] if quantities else site_quantities(conn, site)
 
 
@@ -73,7 +73,7 @@ async def latest(
 
 
 def _latest(
-    site: str, conn: sqlite3.Connection, influx: ReaderDep, ctx: AppContext, quantity: list[Quantity] | None,
+    site: str, conn: Connection, influx: ReaderDep, ctx: AppContext, quantity: list[Quantity] | None,
     node: str | None,
 ) -> LatestOut:
     names = _chosen(conn, site, quantity)
@@ -94,7 +94,7 @@ def _latest(
 
 
 def _range(
-    conn: sqlite3.Connection, influx: ReaderDep, ctx: AppContext, site: str, quantity: list[Quantity] | None,
+    conn: Connection, influx: ReaderDep, ctx: AppContext, site: str, quantity: list[Quantity] | None,
     agg: list[Aggregate] | None, start: datetime | None, end: datetime | None, every: str | None, node: str | None,
 ) -> tuple[int, int, int, list[str], list[rq.Series]]:
     names = _chosen(conn, site, quantity)
