@@ -9,6 +9,8 @@ need_apt=()
 command -v mosquitto >/dev/null 2>&1 || [[ -x /usr/sbin/mosquitto ]] || need_apt+=(mosquitto)
 command -v mosquitto_sub >/dev/null 2>&1 || need_apt+=(mosquitto-clients)
 command -v influxd >/dev/null 2>&1 || need_apt+=(influxdb)
+# PostgreSQL: the registry's tests run it privately (initdb + pg_ctl); a province may use it for the registry.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 if ((${#need_apt[@]})); then
   sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
@@ -16,7 +18,7 @@ if ((${#need_apt[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
   # The packages start system-wide services; Ruộng Số runs its own private ones instead.
-  for svc in mosquitto influxdb; do
+  for svc in mosquitto influxdb postgresql; do
     $sudo systemctl disable --now "$svc" >/dev/null 2>&1 || $sudo service "$svc" stop >/dev/null 2>&1 || true
   done
 fi
