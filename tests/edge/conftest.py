@@ -19,6 +19,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 import yaml
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from contract import topics
 from contract.wire import Ack, decode_status, decode_telemetry
@@ -76,7 +78,12 @@ class Ingest:
         self.client.on_connect = lambda c, *a: c.subscribe(
             [(str(topics.telemetry(site, node)), 1), (str(topics.status(site, node)), 1)]
         )
-        connect_and_wait(self.client, target)  # on_connect subscribes, again after every reconnect
+        # A persistent session, like the real ingest's: what a node replays while this subscriber is
+        # still reconnecting after a broker restart is queued for it instead of reaching nobody.
+        expiry = Properties(PacketTypes.CONNECT)
+        expiry.SessionExpiryInterval = 3600
+        # on_connect subscribes, again after every reconnect
+        connect_and_wait(self.client, target, clean_start=False, properties=expiry)
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         if msg.topic.endswith("/status"):
