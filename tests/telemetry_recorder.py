@@ -27,8 +27,9 @@ class TelemetryRecorder:
         subscribed = threading.Event()
         self.client.on_subscribe = lambda *a: subscribed.set()
         self.client.on_message = self._on_message
+        # Subscribed on every connect, so the recorder keeps listening after a broker restart.
+        self.client.on_connect = lambda c, *a: c.subscribe(topics.ALL_TELEMETRY, qos=1)
         connect_and_wait(self.client, target)
-        self.client.subscribe(topics.ALL_TELEMETRY, qos=1)
         assert subscribed.wait(5)
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
