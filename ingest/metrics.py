@@ -26,6 +26,7 @@ class Metrics:
         self.dead_letters = 0
         self.influx_errors = 0
         self.spooled_batches = 0
+        self.spool_full = 0  # batches the spool had no room for (held unacknowledged instead)
         self.spool_bytes = 0
         self.spool_records = 0
         self.spool_max_bytes = 0
@@ -101,6 +102,7 @@ class Metrics:
         yield counter("dead_letters", "items written to the dead-letter store", self.dead_letters)
         yield counter("influx_errors", "failed InfluxDB write attempts", self.influx_errors)
         yield counter("spooled_batches", "batches that went to the disk spool", self.spooled_batches)
+        yield counter("spool_full", "times a batch found the disk spool full and was held unacked", self.spool_full)
         yield counter("acked", "MQTT messages acknowledged to the broker", self.acked)
         yield gauge("spool_bytes", "bytes in the disk spool waiting for InfluxDB", self.spool_bytes)
         yield gauge("spool_records", "batches in the disk spool", self.spool_records)

@@ -213,6 +213,7 @@ class Writer(threading.Thread):
                 self._update_spool_metrics()
                 return True
             except SpoolFull as exc:
+                self.metrics.spool_full += 1
                 event(log, "spool_full", logging.ERROR, error=str(exc),
                       effect="holding this batch unacknowledged until InfluxDB takes the spool")
             # Nowhere to put it: keep replaying (that frees room) until InfluxDB is back.
