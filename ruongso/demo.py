@@ -27,7 +27,7 @@ from contract.alerts import AlertEvent, decode_alert
 from contract.wire import Reading, WireError, decode_telemetry
 from ruongso import profiles
 from ruongso.influx import InfluxClient, InfluxError
-from ruongso.local_services import Influxd, Mosquitto, ServiceError
+from ruongso.local_services import Influxd, Mosquitto, ServiceError, die_with_parent
 from ruongso.mqtt import connect_and_wait, make_client, parse_mqtt_url
 
 if TYPE_CHECKING:
@@ -104,6 +104,8 @@ class Child:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            # A demo killed outright (terminal closed, kill -9) must not leave its services running.
+            preexec_fn=die_with_parent,
         )
 
     def alive(self) -> bool:
@@ -297,7 +299,8 @@ def run_demo(opts: DemoOptions) -> None:
     demo = Demo(opts)
     demo.screen = make_screen(demo, plain=opts.plain)
     deadline = None if opts.minutes is None else time.monotonic() + opts.minutes * 60
-    signal.signal(signal.SIGTERM, lambda *_: demo.stop_event.set())
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: demo.stop_event.set())
     failed: list[Child] = []
     try:
         demo.start()

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.waiting import wait_until
+
 
 def _children_of_run(run_root: Path) -> list[str]:
     """Command lines of live processes that mention the demo's data folder or were started by it."""
@@ -47,3 +49,20 @@ def test_demo_shows_live_readings_stores_every_one_and_stops_every_child(
     assert seen == stored >= points and rejected == 0
     assert _children_of_run(data) == []
     assert list(data.iterdir()) == []  # the run's folder is removed unless --keep-data
+
+
+@pytest.mark.slow
+def test_a_demo_killed_outright_takes_its_services_with_it(ruongso_cmd: list[str], tmp_path: Path) -> None:
+    data = tmp_path / "demo-data"
+    demo = subprocess.Popen(
+        [*ruongso_cmd, "demo", "--plain", "--data-dir", str(data)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        # The simulator starts last, once ingest is subscribed: then every child is up.
+        wait_until(lambda: list(data.glob("run-*/sim.log")), 60, what="the demo's children to start")
+        wait_until(lambda: len(_children_of_run(data)) >= 4, 30, what="broker, database, ingest, sim running")
+    finally:
+        demo.kill()  # as a closed terminal or an OOM kill would: no chance to clean up
+        demo.wait(10)
+    wait_until(lambda: _children_of_run(data) == [], 20, what="every child of the killed demo to exit")
