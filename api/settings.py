@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-from pydantic import field_validator
-
 from registry.settings import RegistrySettings
 from ruongso.durations import parse_duration
+from ruongso.settings import Duration
 
 
 class ApiSettings(RegistrySettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8080
     # How far back "latest" and fleet health look for a node's last reading.
-    latest_lookback: str = "30d"
+    latest_lookback: Duration = "30d"
     # Largest number of (bucket × node × quantity) values one range request may return.
     max_points: int = 200_000
     # Longest range one request may ask for.
-    max_range: str = "400d"
+    max_range: Duration = "400d"
     # Seconds an InfluxQL result is reused for identical queries (0: never).
     query_cache_s: float = 10.0
     # Verifies the one-tap acknowledge links notify puts in messages (same value as notify's; no default).
     ack_secret: str | None = None
-
-    @field_validator("latest_lookback", "max_range")
-    @classmethod
-    def _duration(cls, v: str) -> str:
-        parse_duration(v)
-        return v
 
     @property
     def latest_lookback_s(self) -> int:

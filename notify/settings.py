@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import field_validator
 
 from ruongso.durations import parse_duration
-from ruongso.settings import ServiceSettings
+from ruongso.settings import Duration, ServiceSettings
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -25,17 +25,17 @@ class NotifySettings(ServiceSettings):
     # ruongso.ack_tokens.secret_bytes (not here: a validation error would print the value).
     ack_secret: str | None = None
     public_url: str = "http://127.0.0.1:8000"
-    ack_ttl: str = "3d"
+    ack_ttl: Duration = "3d"
 
     # Delivery policy. Durations as `45`, `30s`, `90m`, `2h`.
     notify_quiet_hours: str = "21:00-06:00"  # local time; warnings wait, critical never; "" = none
-    notify_retry_base: str = "5s"
-    notify_retry_max: str = "10m"
+    notify_retry_base: Duration = "5s"
+    notify_retry_max: Duration = "10m"
     notify_rate_limit: int = 6  # warnings per recipient and channel per window; critical never waits
-    notify_rate_window: str = "1h"
-    notify_escalate_after: str = "15m"  # critical not acknowledged → next role up
-    notify_max_age: str = "24h"  # an unsent message older than this is stale: marked expired
-    notify_tick: str = "0.5s"
+    notify_rate_window: Duration = "1h"
+    notify_escalate_after: Duration = "15m"  # critical not acknowledged → next role up
+    notify_max_age: Duration = "24h"  # an unsent message older than this is stale: marked expired
+    notify_tick: Duration = "0.5s"
 
     # Channels: a channel is on when its settings are present.
     smtp_url: str | None = None  # smtp://user:pass@host:587
@@ -58,15 +58,6 @@ class NotifySettings(ServiceSettings):
     zalo_oauth_url: str = "https://oauth.zaloapp.com/v4/oa/access_token"
     zalo_oa_api_url: str = "https://openapi.zalo.me/v3.0/oa/message/cs"  # "" turns OA messages off
     notify_mqtt_topic: str | None = None  # e.g. "ruongso/notify/{recipient}": the app channel
-
-    @field_validator(
-        "ack_ttl", "notify_retry_base", "notify_retry_max", "notify_rate_window",
-        "notify_escalate_after", "notify_max_age", "notify_tick",
-    )  # fmt: skip
-    @classmethod
-    def _duration(cls, v: str) -> str:
-        parse_duration(v)
-        return v
 
     @field_validator("notify_quiet_hours")
     @classmethod

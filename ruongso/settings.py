@@ -6,12 +6,29 @@ service at start with the option's name and the bad value.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
-from pydantic import ValidationError, field_validator
+from pydantic import AfterValidator, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ruongso.durations import parse_duration
 from ruongso.mqtt import parse_mqtt_url
+
+
+def _parses(parse: Callable[[str], object]) -> AfterValidator:
+    """Keep the text as written, but refuse it at start if `parse` cannot read it."""
+
+    def check(v: str) -> str:
+        parse(v)
+        return v
+
+    return AfterValidator(check)
+
+
+# Setting types declared once: every service's settings use these instead of its own validator.
+Duration = Annotated[str, _parses(parse_duration)]
+MqttUrl = Annotated[str, _parses(parse_mqtt_url)]
 
 
 class SettingsError(ValueError):
@@ -21,7 +38,7 @@ class SettingsError(ValueError):
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RUONGSO_", frozen=True, extra="ignore")
 
-    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    mqtt_url: MqttUrl = "mqtt://127.0.0.1:1883"
     mqtt_ca_file: str | None = None
     influx_url: str = "http://127.0.0.1:8086"
     influx_db: str = "farm"
@@ -29,12 +46,6 @@ class ServiceSettings(BaseSettings):
     influx_password: str | None = None
     log_json: bool = False
     log_level: str = "INFO"
-
-    @field_validator("mqtt_url")
-    @classmethod
-    def _mqtt_url(cls, v: str) -> str:
-        parse_mqtt_url(v)
-        return v
 
     @field_validator("influx_url")
     @classmethod
