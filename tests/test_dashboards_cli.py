@@ -17,6 +17,7 @@ from dashboards import build
 from dashboards.cli import app
 from dashboards.model import DATASOURCE_UID
 from ruongso.influx import InfluxClient
+from tests.http_json import send_json
 
 TOKEN = "glsa_test_token_123"
 runner = CliRunner()
@@ -42,12 +43,7 @@ class GrafanaHandler(BaseHTTPRequestHandler):
         pass
 
     def _reply(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, status, body)
 
     def _authorised(self) -> bool:
         self.server.requests.append((self.command, self.path))

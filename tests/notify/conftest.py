@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from contract.alerts import AlertEvent
+from tests.http_json import send_json
 
 ACK_SECRET = "test-ack-secret-0123456789abcdef"
 T0_MS = 1764451200000  # 2025-11-29 21:20 UTC = 04:20 on 30/11 in Vietnam
@@ -73,12 +74,7 @@ class HttpServer:
                 if outer.delay_s:
                     time.sleep(outer.delay_s)
                 status, body = outer.respond(req)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, status, body)
 
             do_POST = do_GET = do_PUT = _handle
 
