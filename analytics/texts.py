@@ -33,11 +33,6 @@ NODE: Final = {
 }
 
 
-def number(x: float, lang: str = "vi") -> str:
-    """A value as people read it: 1,8 in Vietnamese, 1.8 in English, at most 2 decimals."""
-    return format_number(x, lang)
-
-
 def hhmm(ts_ms: int) -> str:
     return (datetime.fromtimestamp(ts_ms / 1000, UTC) + ICT).strftime("%H:%M")
 
@@ -63,17 +58,17 @@ def render(state: str, severity: str, site: str, node: str, meta: dict[str, Any]
     def measured(lang: str) -> str:
         if value is None:
             return ""
-        s = f" {number(value, lang)}{_unit(unit, lang)}"
+        s = f" {format_number(value, lang)}{_unit(unit, lang)}"
         if threshold is not None and op:
-            s += f" ({op} {number(threshold, lang)})"
+            s += f" ({op} {format_number(threshold, lang)})"
         return s
 
     if fault in FAULTS:
         vi = FAULTS[fault][0].format(label=label_vi) + measured("vi")
         en = FAULTS[fault][1].format(label=label_en) + measured("en")
     elif node_kind in NODE:
-        v = number(value, "vi") if value is not None else ""
-        ve = number(value, "en") if value is not None else ""
+        v = format_number(value, "vi") if value is not None else ""
+        ve = format_number(value, "en") if value is not None else ""
         vi = NODE[node_kind][0].format(node=node, value=v)
         en = NODE[node_kind][1].format(node=node, value=ve)
     elif quantity is not None and meta.get("threshold_rule"):
