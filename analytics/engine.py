@@ -29,8 +29,9 @@ from analytics.derived import (
     uia,
     vpd,
 )
+from analytics.drift import DRIFT_QUANTITIES, NO_NEIGHBOUR_DRIFT_PROFILES, PeerDrift
 from analytics.expr import compile_expr
-from analytics.faults import DRIFT_QUANTITIES, NO_NEIGHBOUR_DRIFT_PROFILES, PeerDrift, SeriesFaults, is_sentinel
+from analytics.faults import SeriesFaults, is_sentinel
 from analytics.forecast import DoForecast, WetRun, _day_of_year
 from analytics.lifecycle import Key, Lifecycle, Silence, Transition
 from analytics.lines import derived_line
