@@ -420,13 +420,14 @@ class Engine:
 
     # -- sensor faults -------------------------------------------------------------------------------
 
-    def _sun(self, ns: NodeState, ts: int) -> int:
-        """1 if the sun is more than an hour up at the site, −1 if more than an hour down, else 0 (§8.7)."""
+    def _sun(self, ns: NodeState, ts: int) -> float:
+        """Hours inside the day at the site (the nearer of sunrise and sunset), negative at night: 1.5 is an
+        hour and a half inside the day, −2 two hours into the night (§8.7)."""
         rise, set_ = sun_times_local_h(ns.cfg.lat, ns.cfg.lon, _day_of_year(ts))
         hour = ((ts + ICT_MS) % DAY_MS) / HOUR_MS
-        if rise + 1.0 <= hour <= set_ - 1.0:
-            return 1
-        return -1 if hour < rise - 1.0 or hour > set_ + 1.0 else 0
+        if rise <= hour <= set_:
+            return min(hour - rise, set_ - hour)
+        return -min((rise - hour) % 24.0, (hour - set_) % 24.0)
 
     def _neighbour_drift(self, ns: NodeState, q: str, v: float, ts: int) -> None:
         peers = self.latest.setdefault((ns.site, q), {})

@@ -39,6 +39,7 @@ STEP_LIMITS: Final[dict[str, tuple[float, float]]] = {
 SENTINELS: Final[dict[str, tuple[float, ...]]] = {"water_temp": (85.0,), "soil_temp": (85.0,), "air_temp": (85.0,)}
 STUCK_MIN: Final = 6
 LEARN_SAMPLES: Final = 288  # about a day at 5-min readings: long enough to see the normal flat runs
+SUN_WELL_UP_H: Final = 1.0  # an hour from sunrise and sunset: clearly day, or clearly night
 # Night (sun more than an hour below the horizon): above this a light sensor is broken or drifting.
 # Moonlight is < 1 lux; 1000 lux leaves room for a lamp near the node (UNSOURCED ESTIMATE).
 NIGHT_LIGHT_LUX: Final = 1000.0
@@ -100,16 +101,16 @@ class SeriesFaults:
             return self.base
         return max(STUCK_MIN, min(2 * self.max_run, 4 * self.base))
 
-    def observe(self, ts: int, v: float, sun: int = 0) -> list[tuple[int, float]]:
+    def observe(self, ts: int, v: float, sun: float = 0.0) -> list[tuple[int, float]]:
         """Check one plausible reading; return the readings (this one or a held one) that are good.
 
-        `sun` (light only): 1 when the sun is well up at the node (light 0 must move: a dead sensor),
-        −1 when it is well down (light must be dark), 0 otherwise.
+        `sun` (light only): hours inside the day at the node (the nearer of sunrise and sunset), negative
+        at night. Well inside the day light 0 must move (a dead sensor); well inside the night it must be dark.
         """
         self.good_since_bad += 1
         self.n += 1
         good: list[tuple[int, float]] = []
-        daylight = sun > 0
+        daylight = sun >= SUN_WELL_UP_H
         self._physical_drift(v, sun)
         # stuck
         if self.prev is not None and v == self.prev:
@@ -145,9 +146,9 @@ class SeriesFaults:
         self.prev2, self.prev, self.prev_ts = self.prev, v, ts
         return good
 
-    def _physical_drift(self, v: float, sun: int) -> None:
+    def _physical_drift(self, v: float, sun: float) -> None:
         if self.quantity == "light":
-            if sun < 0:
+            if sun <= -SUN_WELL_UP_H:
                 self.night_glow = self.night_glow + 1 if v > NIGHT_LIGHT_LUX else 0
                 self.physical_drift = self.night_glow >= 3
             return
