@@ -215,6 +215,11 @@ def normalised(raw: float, corpus: Sequence[LabelledFile], profile: tuple[float,
     return 100.0 * (raw - null) / (perfect - null)
 
 
+def _threshold(t: float) -> str:
+    # The Gaussian tail score crowds just under 1: show how far under.
+    return f"1-{1 - t:.1e}" if 0.999 < t < 1 else f"{t:.4f}"
+
+
 def report(corpus: Sequence[LabelledFile], names: Sequence[str], per_file: bool) -> None:
     print(f"{'profile':<15}{'detector':<19}{'NAB score':>10}{'threshold':>11}{'TP':>5}{'FP':>6}{'FN':>5}")
     best: dict[tuple[str, str], float] = {}
@@ -224,8 +229,8 @@ def report(corpus: Sequence[LabelledFile], names: Sequence[str], per_file: bool)
             raw = prof[0] * tp_w + prof[1] * fp_w - prof[2] * fn
             i = int(np.argmax(raw))
             best[(prof_name, name)] = float(cand[i])
-            print(f"{prof_name:<15}{name:<19}{normalised(float(raw[i]), corpus, prof):>10.1f}{cand[i]:>11.4f}"
-                  f"{tp[i]:>5}{fp[i]:>6}{fn[i]:>5}")
+            print(f"{prof_name:<15}{name:<19}{normalised(float(raw[i]), corpus, prof):>10.1f}"
+                  f"{_threshold(float(cand[i])):>11}{tp[i]:>5}{fp[i]:>6}{fn[i]:>5}")
     print("published NAB v1 scoreboard, standard profile, full corpus: "
           + ", ".join(f"{k} {v}" for k, v in PUBLISHED_STANDARD.items()) + ", null 0")
     if per_file:

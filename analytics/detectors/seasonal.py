@@ -11,6 +11,13 @@ Built for streams it knows nothing about (no unit, no name, any scale):
 - a long robust window (median and inter-quartile range) scores slow departures from the recent
   level; after `shift_run` consecutive departures it is re-learned from the recent values, so a
   persistent level shift is flagged at its onset and then accepted as the new normal.
+The score is built for alerting on streams of any cadence:
+- after a gap in the timestamps longer than twice the usual interval, the deviation is judged with the
+  uncertainty a stale prediction has (z divided by √(gap / (2 × usual interval))), so
+  the first reading after a night without data is not an anomaly for having moved;
+- an excursion is scored at its onset: each row scores only what it adds to the anomaly already reported
+  (the score of the rows before, fading by `fade` a row), so one persisting event is one alert, not a run of
+  them, and a larger second event inside it still scores.
 The score is 0 during the grace period.
 """
 
@@ -44,10 +51,12 @@ class SeasonalRobust:
         shift_run: int = 12,
         scale_memory: int = 200,
         z0: float = 3.5,
+        fade: float = 0.9,
     ) -> None:
         self._params: dict[str, Any] = {
             "grace": grace, "short": short, "long": long, "day_bins": day_bins,
             "profile_days": profile_days, "shift_run": shift_run, "scale_memory": scale_memory, "z0": z0,
+            "fade": fade,
         }
         self.grace = grace
         self.long = long
@@ -56,11 +65,15 @@ class SeasonalRobust:
         self.shift_run = shift_run
         self.scale_memory = scale_memory
         self.z0 = z0
+        self.fade = fade
         self.n = 0
         self.last_z = 0.0
         self.last_z_short = 0.0
         self._last_ts: float | None = None
         self._dts: list[float] = []
+        self._dt_med = 0.0
+        self._gap = 1.0
+        self._reported = 0.0
         self._bins = 0
         self._per_bin_day = 1.0
         self._prof: list[float] = []
@@ -95,12 +108,18 @@ class SeasonalRobust:
     def _learn_interval(self, ts: float) -> None:
         if self._first_ts is None:
             self._first_ts = ts
+        self._gap = 1.0
+        if self._last_ts is not None:
+            dt = ts - self._last_ts
+            if self._dt_med > 0 and dt > 2 * self._dt_med:
+                self._gap = math.sqrt(dt / (2 * self._dt_med))
         if self._last_ts is not None and self._bins == 0 and len(self._dts) < 32:
             dt = ts - self._last_ts
             if dt > 0:
                 self._dts.append(dt)
                 if len(self._dts) == 32:
                     dt_med = sorted(self._dts)[16]
+                    self._dt_med = dt_med
                     per_day = DAY_S / dt_med
                     if per_day >= 12:
                         self._bins = int(min(self.day_bins, per_day))
@@ -162,7 +181,11 @@ class SeasonalRobust:
         self.last_z_short = z_short if self.n > self.grace else 0.0
         if self.n <= self.grace:
             return 0.0
-        return z_to_score(z, self.z0)
+        score = z_to_score(z / self._gap, self.z0)
+        # Only what this row adds to the excursion already reported counts (one event, one alert).
+        out = max(0.0, score - self._reported)
+        self._reported = max(self._reported * self.fade, score)
+        return out
 
     def _learn(self, x: float, y: float, b: int, r_raw: float, r_adj: float, z_short: float, z_long: float) -> None:
         a = 1.0 / min(self.n, self.scale_memory)
