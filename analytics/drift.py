@@ -1,84 +1,129 @@
 """Drift of one (node, quantity) against the nodes of its site measuring the same quantity.
 
-A two-sided CUSUM of the node's difference from each peer (weather is common to them, a drifting probe
-is not); the node drifts when it has drifted from most of its peers, which also tells the drifting node
-from the ones it is compared with.
+Weather, shared water and a barn's climate move every node of a site alike; a drifting probe moves only
+its own readings. So each node keeps, for each peer, the difference between its reading and the peer's:
+- the difference's baseline is learned over the first day, then follows slow natural wandering
+  (memory `MEMORY` readings, about two days at 5-min readings) while nothing is wrong;
+- a step that stays (one barn's fans switching to another stage) moves the baseline with it: a step
+  happens between two readings, a drift spreads over many;
+- the departure from the baseline, smoothed over `SMOOTH` readings, is judged against the quantity's
+  smallest drift worth a technician's visit (`DRIFT_MIN`); a pair alarms after `SUSTAIN` consecutive
+  readings beyond it, and calms after `CALM` readings back inside half of it.
+A node drifts when it has drifted from most of its peers (at least two), which also tells the drifting
+node from the ones it is compared with.
+A departure that lasts `RELEARN_DAYS` is taken as the pair's new normal (a moved node), so an alarm
+ends even if nobody acknowledges it.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from typing import Final
 
-# Quantities whose same-site neighbours should read alike: the weather and shared water. Not light, wind
-# or leaf wetness (they vary by spot), not soil and field water (irrigation and drainage differ by bed
-# and field), and nothing indoors (nodes of a barn site may sit in houses under different ventilation).
-DRIFT_QUANTITIES: Final = frozenset({
-    "air_temp", "air_humidity", "soil_temp", "water_temp", "dissolved_oxygen", "water_ph", "rain",
-})
-NO_NEIGHBOUR_DRIFT_PROFILES: Final = frozenset({"pig_barn", "poultry_barn"})
+# The smallest drift worth a technician's visit, in the quantity's unit: a few times the sensors'
+# stated accuracy (docs/agronomy.md §9: DHT22/SHT3x ±0.5/±0.2 °C and ±2 %RH, DS18B20 ±0.5 °C, EZO-DO
+# ±0.05 mg/L but membrane fouling drifts low, MH-Z19 ±(50 ppm + 3 %), JSN-SR04T ±1 cm) plus room for
+# the natural difference between two spots of one site. UNSOURCED ESTIMATES: tune per site.
+DRIFT_MIN: Final[dict[str, float]] = {
+    "air_temp": 2.5,
+    "air_humidity": 8.0,
+    "soil_temp": 1.0,
+    "water_temp": 1.0,
+    "dissolved_oxygen": 1.5,
+    "water_ph": 0.4,
+    "soil_ph": 0.4,
+    "co2": 600.0,
+    "nh3": 6.0,
+    "wind_speed": 1.5,
+    "rain": 2.0,
+}
+# Not compared: light and leaf wetness vary by spot (shade, dew on one leaf) far more than any drift
+# (light is judged by physics instead: analytics/faults.py, light at night); soil moisture, soil EC and
+# water level are moved by management (one bed irrigated or fertigated, one pond refilled over a few
+# hours), which looks exactly like a fast drift to a comparison with the neighbours.
+DRIFT_QUANTITIES: Final = frozenset(DRIFT_MIN)
 
 
 class NeighbourDrift:
-    """CUSUM of the difference from one peer, in units of that difference's own learned spread.
-
-    The baseline follows slow natural wandering (irrigation, shade: memory ~`MEMORY` readings) while
-    no alarm is raised; a drifting probe moves the difference faster than that and far beyond its
-    spread, so the CUSUM (allowance `K`, threshold `H` in spread units) crosses.
-    """
+    """Drift of one node's quantity against one peer, from their difference (`update` each reading)."""
 
     LEARN = 144
-    LEARN_MS = 86_400_000  # a whole day, so the spread includes the daily swing of the difference
-    MEMORY = 2000
-    K = 3.0
-    H = 25.0
+    LEARN_MS = 86_400_000  # a whole day, so the baseline is the difference's daily mean
+    MEMORY = 576
+    SMOOTH = 4
+    STEP_J = 10.0  # a step: the 3-reading median moves this many one-reading noise units …
+    STEP_WINDOW: Final = 6  # … between the first and the last three of these readings, in one reading
+    SUSTAIN = 3
+    CALM = 12
+    RELEARN_DAYS = 3
 
-    def __init__(self) -> None:
+    def __init__(self, quantity: str) -> None:
+        self.floor = DRIFT_MIN.get(quantity, math.inf)
         self.n = 0
-        self.base = 0.0
-        self.scale = 0.0
-        self.res = math.inf
-        self.prev: float | None = None
-        self.pos = 0.0
-        self.neg = 0.0
-        self.active = False
-        self.calm = 0
         self.first_ts = -1
+        self.base = 0.0
+        self.smooth = 0.0
+        self.noise = 0.0  # mean absolute one-reading change of the difference
+        self.prev: float | None = None
+        self.window: deque[float] = deque(maxlen=self.STEP_WINDOW)
+        self.over = 0
+        self.calm = 0
+        self.active = False
+        self.active_since = -1
 
     def update(self, d: float, ts: int) -> bool:
         self.n += 1
         if self.first_ts < 0:
             self.first_ts = ts
-        if self.prev is not None and 0 < abs(d - self.prev) < self.res:
-            self.res = abs(d - self.prev)
+            self.base = self.smooth = d
+        if self.prev is not None:
+            self.noise += (min(abs(d - self.prev), 8 * self.noise if self.n > 20 else math.inf) - self.noise) / min(
+                self.n, 500
+            )
         self.prev = d
+        self.window.append(d)
         if self.n <= self.LEARN or ts - self.first_ts < self.LEARN_MS:
-            a = 1.0 / self.n
-            self.base += a * (d - self.base)
-            if self.n > 1:
-                self.scale += a * (abs(d - self.base) - self.scale)
+            self.base += (d - self.base) / self.n
+            self.smooth = d - self.base
             return False
-        s = max(self.scale * 1.2533, self.res if self.res < math.inf else 0.0, 1e-9 * (abs(self.base) + 1.0))
-        u = (d - self.base) / s
-        self.pos = max(0.0, self.pos + u - self.K)
-        self.neg = max(0.0, self.neg - u - self.K)
-        if self.pos > self.H or self.neg > self.H:
-            self.active = True
+        self._absorb_step()
+        e = d - self.base
+        self.smooth += (e - self.smooth) / self.SMOOTH
+        limit = self.floor
+        size = abs(self.smooth)
         if self.active:
-            self.calm = self.calm + 1 if abs(u) < 2.0 else 0
-            if self.calm >= 12:
-                self.active, self.pos, self.neg, self.calm = False, 0.0, 0.0, 0
-        elif abs(u) < 4.0:
-            a = 1.0 / self.MEMORY
-            self.base += a * (d - self.base)
-            self.scale += a * (min(abs(d - self.base), 4.0 * s) - self.scale)
-        return self.active
+            self.calm = self.calm + 1 if size < limit / 2 else 0
+            if self.calm >= self.CALM or ts - self.active_since > self.RELEARN_DAYS * 86_400_000:
+                self.active, self.over, self.calm = False, 0, 0
+                self.base, self.smooth = d, 0.0
+            return self.active
+        self.over = self.over + 1 if size > limit else 0
+        if self.over >= self.SUSTAIN:
+            self.active, self.active_since, self.calm = True, ts, 0
+            return True
+        if size < limit / 2:
+            self.base += (d - self.base) / self.MEMORY
+        return False
+
+    def _absorb_step(self) -> None:
+        w = self.window
+        if len(w) < self.STEP_WINDOW or self.active:
+            return
+        a, b, c, x, y, z = w
+        jump = sorted((x, y, z))[1] - sorted((a, b, c))[1]
+        # A step happens between two readings; a drift, however fast, spreads over several.
+        if abs(jump) > self.STEP_J * self.noise > 0 and abs(x - c) >= 0.7 * abs(jump):
+            self.base += jump
+            self.smooth -= jump
+            w.clear()
 
 
 class PeerDrift:
     """Drift of one (node, quantity) against each peer of its site; needs at least two peers."""
 
-    def __init__(self) -> None:
+    def __init__(self, quantity: str) -> None:
+        self.quantity = quantity
         self.pairs: dict[str, NeighbourDrift] = {}
         self.peer_names: list[str] = []
         self.active = False
@@ -88,7 +133,7 @@ class PeerDrift:
         for peer, pv in peers.items():
             pair = self.pairs.get(peer)
             if pair is None:
-                pair = self.pairs[peer] = NeighbourDrift()
+                pair = self.pairs[peer] = NeighbourDrift(self.quantity)
             alarms += pair.update(v - pv, ts)
         self.active = len(peers) >= 2 and alarms > len(peers) / 2
         return self.active

@@ -29,7 +29,7 @@ from analytics.derived import (
     uia,
     vpd,
 )
-from analytics.drift import DRIFT_QUANTITIES, NO_NEIGHBOUR_DRIFT_PROFILES, PeerDrift
+from analytics.drift import DRIFT_QUANTITIES, PeerDrift
 from analytics.expr import compile_expr
 from analytics.faults import SeriesFaults, is_sentinel
 from analytics.forecast import DoForecast, WetRun, _day_of_year
@@ -402,10 +402,9 @@ class Engine:
                     self._daily_derived(ns, closed, out)
                 if t_ == ts:
                     good[q] = v_
-        if profile not in NO_NEIGHBOUR_DRIFT_PROFILES:
-            for q, v in good.items():
-                if q in DRIFT_QUANTITIES:
-                    self._neighbour_drift(ns, q, v, ts)
+        for q, v in good.items():
+            if q in DRIFT_QUANTITIES:
+                self._neighbour_drift(ns, q, v, ts)
         for q in values.keys() | bad.keys():
             self._fault_alerts(ns, q, ts, out)
         if "leaf_wetness" in good or ("air_humidity" in good and "leaf_wetness" not in ns.series):
@@ -453,7 +452,7 @@ class Engine:
             if len(others) < 2 and d is None:
                 return
         if d is None:
-            d = ns.drift[q] = PeerDrift()
+            d = ns.drift[q] = PeerDrift(q)
         d.peer_names = chosen
         d.update(v, others, ts)
 

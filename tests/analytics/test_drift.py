@@ -1,0 +1,88 @@
+"""Drift against same-site neighbours (analytics/drift.py), on generated signals with known answers."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from analytics.drift import DRIFT_MIN, NeighbourDrift
+from analytics.engine import Engine
+from tests.analytics.helpers import MIDNIGHT_ICT, MINUTE, Feeder
+
+STEP = 5 * MINUTE
+DAY = 288  # readings a day at 5 min
+
+
+def _barn_co2(i: int) -> float:
+    """A pig barn's CO2: high at night (minimum ventilation), low in the afternoon."""
+    return 1800 + 900 * math.cos(2 * math.pi * i / DAY)
+
+
+def _run_barns(offset_c: float, step_b_at: int | None = None, readings: int = 4 * DAY) -> Feeder:
+    """Three barns of one site; barn c's probe drifts by `offset_c` ppm over 6 h from day 3, barn b's fans
+    change stage (a lasting step of 700 ppm in one reading) at `step_b_at`."""
+    rnd = random.Random(11)
+    f = Feeder(Engine(), "t-pig-1")
+    ts = MIDNIGHT_ICT
+    start = 3 * DAY
+    for i in range(readings):
+        for node, scale in (("a", 1.0), ("b", 1.08), ("c", 0.93)):
+            v = _barn_co2(i) * scale + rnd.gauss(0, 15)
+            if node == "c" and i >= start:
+                v += offset_c * min(1.0, (i - start) / 72)
+            if node == "b" and step_b_at is not None and i >= step_b_at:
+                v += 700
+            f.send(node, ts + i * STEP, {"co2": round(v), "air_temp": 24.0 + rnd.gauss(0, 0.05)})
+    return f
+
+
+def test_a_drifting_barn_co2_probe_alerts_its_node_only() -> None:
+    f = _run_barns(offset_c=1500)
+    drift = f.of("co2.drift", "firing")
+    assert {e.node for e in drift} == {"c"}
+    assert drift[0].audience == "technician" and drift[0].kind == "sensor"
+
+
+def test_a_drift_smaller_than_the_smallest_worth_a_visit_is_not_alerted() -> None:
+    f = _run_barns(offset_c=0.5 * DRIFT_MIN["co2"])
+    assert f.of("co2.drift") == []
+
+
+def test_one_barns_fans_changing_stage_is_a_step_not_a_drift() -> None:
+    f = _run_barns(offset_c=0.0, step_b_at=2 * DAY)
+    assert f.of("co2.drift") == []
+
+
+@pytest.mark.parametrize("per_reading", [0.05, 0.35])
+def test_a_ramp_is_a_drift_however_fast(per_reading: float) -> None:
+    """A drift is never mistaken for a step, even one that moves 0.35 °C a reading (7 noise units)."""
+    rnd = random.Random(5)
+    pair = NeighbourDrift("air_temp")
+    ts = MIDNIGHT_ICT
+    for _ in range(DAY + 10):
+        pair.update(rnd.gauss(0, 0.05), ts)
+        ts += STEP
+    fired_at = None
+    for k in range(400):
+        if pair.update(min(per_reading * k, 6.0) + rnd.gauss(0, 0.05), ts) and fired_at is None:
+            fired_at = k
+        ts += STEP
+    assert fired_at is not None
+    # Found once the smoothed departure passes the 2.5 °C floor for 3 readings: not long after.
+    assert per_reading * fired_at < DRIFT_MIN["air_temp"] + 8 * per_reading
+
+
+def test_a_departure_that_lasts_days_becomes_the_new_normal() -> None:
+    pair = NeighbourDrift("air_temp")
+    ts = MIDNIGHT_ICT
+    for i in range(DAY + 10):
+        pair.update(0.01 * (i % 3), ts)
+        ts += STEP
+    states = []
+    for i in range(5 * DAY):
+        states.append(pair.update(min(4.0, i / 6) + 0.01 * (i % 3), ts))  # a ramp, then it stays
+        ts += STEP
+    assert any(states[:DAY])  # alerted …
+    assert not any(states[-DAY:])  # … and taken as the pair's new normal after NeighbourDrift.RELEARN_DAYS
