@@ -1,12 +1,15 @@
 """`analytics score` on labelled real-world streams, scored the Numenta Anomaly Benchmark way (issue 5).
 
     .venv/bin/python bench/score_labelled.py DIR [--detector seasonal] [--detector ewma] [--per-file]
+        [--files SUBSTRING ...] [--rcf-trees 100] [--rcf-seed 0]
 
 DIR is laid out like NAB: `DIR/data/<group>/<name>.csv` (`timestamp,value`) and
 `DIR/labels/combined_windows.json` (`{"<group>/<name>.csv": [[start, end], ...]}`); files without a
 label entry, and label entries without a file, are skipped. Each detector scores every file through
-the same `analytics.score.score_stream` path as `ruongso analytics score`; a windowed Gaussian (NAB's
-classic baseline) is computed here in the same run for comparison.
+the same `analytics.score.score_stream` path as `ruongso analytics score`; two classic baselines are
+computed here in the same run for comparison: NAB's windowed Gaussian, and a Random Cut Forest set up
+like NAB's RCF entry (`random_cut_forest`, needs the `rrcf` package of the `dev` extra; `--rcf-trees 0`
+skips it). Scores are given for the whole corpus and for each NAB group at the corpus threshold.
 
 The scoring is written from the NAB paper's description (Lavin & Ahmad 2015, "Evaluating Real-time
 Anomaly Detection Algorithms"), not from its code:
@@ -33,7 +36,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
@@ -41,6 +44,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analytics.detectors import DEFAULT, DETECTORS
 from analytics.score import parse_timestamp, score_stream
+
+if TYPE_CHECKING:
+    import rrcf
 
 # Application profiles of the NAB paper: weights of a true positive, false positive, false negative.
 PROFILES: Final[dict[str, tuple[float, float, float]]] = {
@@ -51,6 +57,11 @@ PROFILES: Final[dict[str, tuple[float, float, float]]] = {
 PROBATION: Final = 0.15
 PROBATION_CAP_ROWS: Final = 750  # 15 % of 5000 rows: long files are not given a longer warm-up
 BASELINE: Final = "windowed-gaussian"
+RCF: Final = "random-cut-forest"
+# NAB's RCF entry (nab/detectors/random_cut_forest/random_cut_forest.sql): 100 trees of 256 points,
+# shingle size 1, time decay 100 000 (longer than any NAB file, so a near-uniform sample of the past).
+RCF_TREES: Final = 100
+RCF_TREE_SIZE: Final = 256
 PUBLISHED_STANDARD: Final = {"Random Cut Forest": 51.7, "Twitter ADVec": 47.1, "windowed Gaussian": 39.6}
 
 
@@ -168,6 +179,40 @@ def windowed_gaussian(values: Sequence[float], window: int = 6400, step: int = 1
     return out
 
 
+def random_cut_forest(values: Sequence[float], trees: int = RCF_TREES, tree_size: int = RCF_TREE_SIZE,
+                      seed: int = 0) -> np.ndarray:
+    """A robust random cut forest scored the way NAB's RCF entry ran (streaming, shingle size 1): each value
+    is inserted into every tree, scored by its collusive displacement (CoDisp) averaged over the trees and
+    divided by the tree size (so in [0, 1]), and kept in a tree's sample with probability
+    tree_size / values seen (reservoir sampling: NAB's time decay was longer than its files)."""
+    try:
+        import rrcf
+    except ImportError:
+        raise SystemExit("error: the Random Cut Forest baseline needs the rrcf package "
+                         "(pip install -e '.[dev]'), or pass --rcf-trees 0") from None
+    rng = np.random.default_rng(seed)
+    forest: list[rrcf.RCTree] = [rrcf.RCTree(random_state=int(rng.integers(2**31))) for _ in range(trees)]
+    out = np.zeros(len(values))
+    for i, v in enumerate(values):
+        point = np.array([v], dtype=float)
+        total = 0.0
+        for tree in forest:
+            tree.insert_point(point, index=i)
+            total += tree.codisp(i)
+            if len(tree.leaves) > tree_size:
+                if rng.random() < tree_size / (i + 1):
+                    tree.forget_point(_random_key(tree, i, rng))
+                else:
+                    tree.forget_point(i)
+        out[i] = min(1.0, total / trees / tree_size)
+    return out
+
+
+def _random_key(tree: rrcf.RCTree, newest: int, rng: np.random.Generator) -> int:
+    keys = [k for k in tree.leaves if k != newest]
+    return int(keys[int(rng.integers(len(keys)))])
+
+
 Sweep = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
@@ -208,6 +253,18 @@ def sweep(corpus: Sequence[LabelledFile], name: str) -> Sweep:
     return cand, tp_w, fp_w, tp, fp, fn
 
 
+def group_of(f: LabelledFile) -> str:
+    return f.name.split("/")[0]
+
+
+def outcome_at(corpus: Sequence[LabelledFile], name: str, threshold: float) -> tuple[float, float, int, int, int]:
+    """TP weight, FP weight, TP, FP, FN of `name` over `corpus` at a fixed threshold (detections: score ≥ it)."""
+    cand, tp_w, fp_w, tp, fp, fn = sweep(corpus, name)
+    # The smallest candidate ≥ threshold makes the same detections as the threshold itself.
+    i = min(int(np.searchsorted(cand, threshold, side="left")), len(cand) - 1)
+    return float(tp_w[i]), float(fp_w[i]), int(tp[i]), int(fp[i]), int(fn[i])
+
+
 def normalised(raw: float, corpus: Sequence[LabelledFile], profile: tuple[float, float, float]) -> float:
     n_windows = sum(len(f.windows) for f in corpus)
     null = -profile[2] * n_windows
@@ -233,6 +290,21 @@ def report(corpus: Sequence[LabelledFile], names: Sequence[str], per_file: bool)
                   f"{_threshold(float(cand[i])):>11}{tp[i]:>5}{fp[i]:>6}{fn[i]:>5}")
     print("published NAB v1 scoreboard, standard profile, full corpus: "
           + ", ".join(f"{k} {v}" for k, v in PUBLISHED_STANDARD.items()) + ", null 0")
+    groups = sorted({group_of(f) for f in corpus})
+    if len(groups) > 1:
+        print("\nper group at each detector's corpus threshold (normalised within the group; TP/FP/FN)")
+        print(f"{'group':<22}{'files':>6}{'win':>5}  {'detector':<19}"
+              + "".join(f"{p:>24}" for p in PROFILES))
+        for g in groups:
+            members = [f for f in corpus if group_of(f) == g]
+            n_win = sum(len(f.windows) for f in members)
+            for name in names:
+                cells = []
+                for prof_name, prof in PROFILES.items():
+                    g_tpw, g_fpw, g_tp, g_fp, g_fn = outcome_at(members, name, best[(prof_name, name)])
+                    g_raw = prof[0] * g_tpw + prof[1] * g_fpw - prof[2] * g_fn
+                    cells.append(f"{normalised(g_raw, members, prof):>7.1f} {g_tp:>3}/{g_fp:>3}/{g_fn:>3}")
+                print(f"{g:<22}{len(members):>6}{n_win:>5}  {name:<19}" + "".join(f"{c:>24}" for c in cells))
     if per_file:
         prof = PROFILES["standard"]
         print("\nper file, standard profile at each detector's corpus threshold (raw score, TP/FP/FN)")
@@ -251,9 +323,18 @@ def main() -> None:
     p.add_argument("--detector", action="append", choices=sorted(DETECTORS),
                    help=f"detector of analytics.detectors to score (repeatable; default {DEFAULT})")
     p.add_argument("--per-file", action="store_true", help="also print each file's outcome")
+    p.add_argument("--files", action="append", metavar="SUBSTRING",
+                   help="score only files whose group/name contains SUBSTRING (repeatable)")
+    p.add_argument("--rcf-trees", type=int, default=RCF_TREES,
+                   help=f"trees of the Random Cut Forest baseline (default {RCF_TREES}, as NAB; 0 skips it)")
+    p.add_argument("--rcf-seed", type=int, default=0, help="random seed of the Random Cut Forest")
     args = p.parse_args()
+    if args.rcf_trees < 0:
+        raise SystemExit("error: --rcf-trees must be 0 or more")
     names = args.detector or [DEFAULT]
     corpus = load_corpus(args.root)
+    if args.files:
+        corpus = [f for f in corpus if any(sub in f.name for sub in args.files)]
     if not corpus:
         raise SystemExit(f"error: no labelled data file found under {args.root}/data")
     rows = sum(len(f.ts) for f in corpus)
@@ -266,7 +347,14 @@ def main() -> None:
         print(f"{name}: scored through analytics.score in {time.perf_counter() - t:.2f} s")
     for f in corpus:
         f.scores[BASELINE] = windowed_gaussian(f.values)
-    report(corpus, [*names, BASELINE], args.per_file)
+    baselines = [BASELINE]
+    if args.rcf_trees:
+        t = time.perf_counter()
+        for f in corpus:
+            f.scores[RCF] = random_cut_forest(f.values, trees=args.rcf_trees, seed=args.rcf_seed)
+        print(f"{RCF}: {args.rcf_trees} trees of {RCF_TREE_SIZE}, scored in {time.perf_counter() - t:.0f} s")
+        baselines.append(RCF)
+    report(corpus, [*names, *baselines], args.per_file)
 
 
 if __name__ == "__main__":
