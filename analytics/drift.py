@@ -43,6 +43,8 @@ DRIFT_MIN: Final[dict[str, float]] = {
 # water level are moved by management (one bed irrigated or fertigated, one pond refilled over a few
 # hours), which looks exactly like a fast drift to a comparison with the neighbours.
 DRIFT_QUANTITIES: Final = frozenset(DRIFT_MIN)
+DAY_BINS: Final = 48
+PROFILE_MEMORY: Final = 42  # readings per bin: about a week at 5-min readings
 
 
 class NeighbourDrift:
@@ -58,8 +60,13 @@ class NeighbourDrift:
     CALM = 12
     RELEARN_DAYS = 3
 
-    def __init__(self, quantity: str) -> None:
-        self.floor = DRIFT_MIN.get(quantity, math.inf)
+    def __init__(self, quantity: str, floor: float | None = None, daily: bool = False) -> None:
+        self.floor = DRIFT_MIN.get(quantity, math.inf) if floor is None else floor
+        # With `daily`, the baseline has a time-of-day profile (half-hour bins, about a week's memory),
+        # learned over the first two days: for a difference that follows a daily routine.
+        self.profile = [0.0] * DAY_BINS if daily else None
+        self.profile_n = [0] * DAY_BINS if daily else None
+        self.learn_ms = 2 * self.LEARN_MS if daily else self.LEARN_MS
         self.n = 0
         self.first_ts = -1
         self.base = 0.0
@@ -82,10 +89,13 @@ class NeighbourDrift:
                 self.n, 500
             )
         self.prev = d
+        b = int(ts % 86_400_000) * DAY_BINS // 86_400_000
+        d_raw, d = d, d - self._profile_at(b)
         self.window.append(d)
-        if self.n <= self.LEARN or ts - self.first_ts < self.LEARN_MS:
-            self.base += (d - self.base) / self.n
+        if self.n <= self.LEARN or ts - self.first_ts < self.learn_ms:
+            self.base += (d_raw - self.base) / self.n
             self.smooth = d - self.base
+            self._learn_profile(b, d_raw)
             return False
         self._absorb_step()
         e = d - self.base
@@ -104,7 +114,19 @@ class NeighbourDrift:
             return True
         if size < limit / 2:
             self.base += (d - self.base) / self.MEMORY
+            self._learn_profile(b, d_raw)
         return False
+
+    def _profile_at(self, b: int) -> float:
+        if self.profile is None or self.profile_n is None or self.profile_n[b] == 0:
+            return 0.0
+        return self.profile[b]
+
+    def _learn_profile(self, b: int, d_raw: float) -> None:
+        if self.profile is None or self.profile_n is None:
+            return
+        k = self.profile_n[b] = self.profile_n[b] + 1
+        self.profile[b] += (d_raw - self.base - self.profile[b]) / min(k, PROFILE_MEMORY)
 
     def _absorb_step(self) -> None:
         w = self.window
@@ -137,3 +159,30 @@ class PeerDrift:
             alarms += pair.update(v - pv, ts)
         self.active = len(peers) >= 2 and alarms > len(peers) / 2
         return self.active
+
+
+# In a mechanically ventilated barn CO2 and NH3 are diluted by the same air exchange, so the ratio of NH3
+# to the CO2 above outdoor air follows the manure's emission, which changes over days (and in one step
+# when manure or litter is removed), not within hours: CO2 is the tracer gas of the CO2-balance method of
+# estimating barn ventilation (docs/agronomy.md §5). An NDIR CO2 sensor is far more stable than an
+# electrochemical NH3 cell, so a broken ratio while CO2 agrees with its neighbours is put on NH3.
+OUTDOOR_CO2_PPM: Final = 420.0
+# ln units: the ratio off its baseline by more than ×1.6 (UNSOURCED ESTIMATE, above the daily swing of
+# a pig barn scraped twice a day).
+TRACER_FLOOR: Final = 0.45
+
+
+class TracerDrift:
+    """NH3 of one barn node against its own CO2 (`update` with both from one reading set)."""
+
+    def __init__(self) -> None:
+        # Manure is scraped on a daily routine, so the ratio has a daily profile.
+        self.pair = NeighbourDrift("nh3", floor=TRACER_FLOOR, daily=True)
+
+    @property
+    def active(self) -> bool:
+        return self.pair.active
+
+    def update(self, nh3: float, co2: float, ts: int) -> bool:
+        excess = max(co2 - OUTDOOR_CO2_PPM, 50.0)  # near outdoor air the ratio says nothing
+        return self.pair.update(math.log(max(nh3, 0.0) + 1.0) - math.log(excess), ts)

@@ -29,7 +29,7 @@ from analytics.derived import (
     uia,
     vpd,
 )
-from analytics.drift import DRIFT_QUANTITIES, PeerDrift
+from analytics.drift import DRIFT_QUANTITIES, PeerDrift, TracerDrift
 from analytics.expr import compile_expr
 from analytics.faults import SeriesFaults, is_sentinel
 from analytics.forecast import DoForecast, WetRun, _day_of_year
@@ -72,6 +72,7 @@ class NodeState:
         self.series: dict[str, Series] = {}
         self.faults: dict[str, SeriesFaults] = {}
         self.drift: dict[str, PeerDrift] = {}
+        self.tracer: TracerDrift | None = None  # barns: NH3 against the node's own CO2
         self.raw: dict[str, float] = {}
         self.do_fc = DoForecast(cfg.lat, cfg.lon)
         self.wet = WetRun()
@@ -99,8 +100,17 @@ class NodeState:
         f = self.faults.get(q)
         if f is not None and (f.is_implausible or f.stuck or f.physical_drift):
             return True
+        return self.drifting(q)
+
+    def drifting(self, q: str) -> bool:
+        """Drifting from the site's other nodes or, for a barn's NH3, from the node's own CO2."""
         d = self.drift.get(q)
-        return d is not None and d.active
+        if d is not None and d.active:
+            return True
+        if q == "nh3" and self.tracer is not None and self.tracer.active:
+            co2 = self.drift.get("co2")
+            return co2 is None or not co2.active
+        return False
 
     def seen(self, r: Reading, now: int) -> None:
         self.last_seen = max(self.last_seen, now)
@@ -405,6 +415,10 @@ class Engine:
         for q, v in good.items():
             if q in DRIFT_QUANTITIES:
                 self._neighbour_drift(ns, q, v, ts)
+        if profile in BARNS and "nh3" in good and "co2" in good:
+            if ns.tracer is None:
+                ns.tracer = TracerDrift()
+            ns.tracer.update(good["nh3"], good["co2"], ts)
         for q in values.keys() | bad.keys():
             self._fault_alerts(ns, q, ts, out)
         if "leaf_wetness" in good or ("air_humidity" in good and "leaf_wetness" not in ns.series):
@@ -460,12 +474,11 @@ class Engine:
         f = ns.faults.get(q)
         if f is None:
             return
-        d = ns.drift.get(q)
         conds = {
             "implausible": f.is_implausible,
             "stuck": f.stuck,
             "spike": f.spike_active(ts),
-            "drift": (d is not None and d.active) or f.physical_drift,
+            "drift": ns.drifting(q) or f.physical_drift,
         }
         value = ns.raw.get(q)
         for kind, cond in conds.items():

@@ -86,3 +86,33 @@ def test_a_departure_that_lasts_days_becomes_the_new_normal() -> None:
         ts += STEP
     assert any(states[:DAY])  # alerted …
     assert not any(states[-DAY:])  # … and taken as the pair's new normal after NeighbourDrift.RELEARN_DAYS
+
+
+def _barn_gases(nh3_offset: float, readings: int = 5 * DAY, drift_from: int = 4 * DAY) -> Feeder:
+    """One pig barn alone (no neighbours): CO2 and NH3 both diluted by the same ventilation, manure
+    scraped at 07:00 and 16:00 ICT so NH3 falls by half then builds up again; from `drift_from` the NH3
+    cell drifts by `nh3_offset` ppm over 6 h."""
+    rnd = random.Random(4)
+    f = Feeder(Engine(), "t-pig-9")
+    for i in range(readings):
+        ventilation = 1.0 + 0.6 * (1 - math.cos(2 * math.pi * i / DAY)) / 2  # more air in the afternoon
+        hour = (i % DAY) / 12
+        since = hour - 7.0 if 7.0 <= hour < 16.0 else (hour - 16.0) % 24
+        manure = 0.6 + 0.6 * min(1.0, since / 15.0)
+        co2 = 420 + 1800 / ventilation + rnd.gauss(0, 15)
+        nh3 = 9.0 * manure / ventilation + rnd.gauss(0, 0.3)
+        if i >= drift_from:
+            nh3 += nh3_offset * min(1.0, (i - drift_from) / 72)
+        f.send("a", MIDNIGHT_ICT + i * STEP, {"co2": round(co2), "nh3": round(nh3, 1)})
+    return f
+
+
+def test_a_drifting_nh3_cell_is_found_against_the_barns_own_co2() -> None:
+    f = _barn_gases(nh3_offset=10.0)
+    drift = f.of("nh3.drift", "firing")
+    assert drift and {e.node for e in drift} == {"a"}
+    assert f.of("co2.drift") == []  # CO2 is the stable sensor: the break is put on NH3
+
+
+def test_the_daily_manure_routine_is_not_an_nh3_drift() -> None:
+    assert _barn_gases(nh3_offset=0.0).of("nh3.drift") == []
