@@ -163,9 +163,11 @@ class PeerDrift:
 
 # In a mechanically ventilated barn CO2 and NH3 are diluted by the same air exchange, so the ratio of NH3
 # to the CO2 above outdoor air follows the manure's emission, which changes over days (and in one step
-# when manure or litter is removed), not within hours: CO2 is the tracer gas of the CO2-balance method of
-# estimating barn ventilation (docs/agronomy.md §5). An NDIR CO2 sensor is far more stable than an
-# electrochemical NH3 cell, so a broken ratio while CO2 agrees with its neighbours is put on NH3.
+# when manure or litter is removed), not within hours. Both rise as ventilation falls (docs/agronomy.md §5
+# [DIGEST] [NH3-NIGHT]), and CO2 is the tracer gas of the CO2-balance method of estimating barn
+# ventilation (Pedersen et al. 2008, "Carbon dioxide production in animal houses: a literature review",
+# CIGR Ejournal X). An NDIR CO2 sensor drifts far less than an electrochemical NH3 cell (UNSOURCED), so
+# a broken ratio while CO2 agrees with its neighbours is put on NH3.
 OUTDOOR_CO2_PPM: Final = 420.0
 # ln units: the ratio off its baseline by more than ×1.6 (UNSOURCED ESTIMATE, above the daily swing of
 # a pig barn scraped twice a day).
