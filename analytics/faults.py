@@ -37,9 +37,29 @@ STEP_LIMITS: Final[dict[str, tuple[float, float]]] = {
 }
 # Known bad codes that may pass a range check: DS18B20 power-on reset value (§9).
 SENTINELS: Final[dict[str, tuple[float, ...]]] = {"water_temp": (85.0,), "soil_temp": (85.0,), "air_temp": (85.0,)}
-STUCK_MIN: Final = 6
+STUCK_MIN: Final = 6  # §11: never fewer identical readings than this
 LEARN_SAMPLES: Final = 288  # about a day at 5-min readings: long enough to see the normal flat runs
+# After learning, a run is stuck once a clean stream with this one's own repeat statistics would reach
+# that length less than this often (runs per stream-week): about once in two years per quantity, so a
+# node with ~10 quantities stays far below issue 5's one false alert per node-week (UNSOURCED ESTIMATE;
+# the learned tail is only a model, and real streams have heavier tails than it: see docs/analytics.md).
+STUCK_CLEAN_RUNS_PER_WEEK: Final = 0.01
+# The chance a run goes on is learned from runs that reached this length: the overall repeat rate
+# underestimates long runs, which come from the stream's calmest hours (a calm night's wind).
+STUCK_TAIL_FROM: Final = 3
+# ... and it is at least the local chance that a reading repeats the previous one, averaged over about
+# this many recent run starts (the level now: wind 0.3 m/s at 0.1 m/s resolution repeats far more than
+# 3 m/s) (UNSOURCED ESTIMATE: about two hours at 5-min readings).
+STUCK_LOCAL_RUNS: Final = 24.0
+WEEK_MS: Final = 7 * 86_400_000
 SUN_WELL_UP_H: Final = 1.0  # an hour from sunrise and sunset: clearly day, or clearly night
+# Light exactly 0 this long after the computed sunrise (or before sunset) is a dead sensor. The
+# computed sunrise ignores the equation of time, so the true sun can rise up to 14 min later (February,
+# [EoT]); half an hour after it the sun has been up ≥ 16 min, ≈ 3.5° at 21 °N. At sunrise a clear sky
+# gives ≈ 400–585 lux and a fully overcast one ≈ 40 lux [AMS-TWILIGHT] [LUX-ORDERS]; a BH1750 resolves
+# 1 lux. Only the darkest storm clouds (< 1 lux at sunrise [LUX-ORDERS]) could read 0 that early, for a
+# reading or two (UNSOURCED ESTIMATE built on those figures; sources in docs/analytics.md).
+LIGHT_DEAD_AT_ZERO_SUN_H: Final = 0.5
 # Night (sun more than an hour below the horizon): above this a light sensor is broken or drifting.
 # Moonlight is < 1 lux; 1000 lux leaves room for a lamp near the node (UNSOURCED ESTIMATE).
 NIGHT_LIGHT_LUX: Final = 1000.0
@@ -72,6 +92,15 @@ class SeriesFaults:
         self.max_run = 1
         self.base = STUCK_SAMPLES.get(quantity, 12)
         self.stuck = False
+        self.limit = self.base
+        # Learned flat runs (those that ended without being called stuck, away from the normal flats):
+        self.first_ts = -1
+        self.runs = self.repeats = 0  # how many, and their readings after the first
+        self.tail_runs = self.tail_more = 0  # those that reached STUCK_TAIL_FROM, and their readings beyond it
+        self.go_on = 0.0  # chance a run that reached the tail goes on (conservative estimate)
+        self.tail_per_week = 0.0  # how often a run reaches the tail
+        self.local_repeat = 0.0
+        self.tail_limit = -1
         self.implausible_ts = -1
         self.good_since_bad = GOOD_TO_CLEAR
         self.last_spike_ts = -1
@@ -95,33 +124,83 @@ class SeriesFaults:
         return self.last_spike_ts >= 0 and now - self.last_spike_ts < SPIKE_HOLD_MS
 
     def stuck_limit(self) -> int:
-        """The table's count until the stream's own flat runs are known, then twice the longest natural
-        one (at least the §11 six readings, at most four times the table's count)."""
-        if self.n < LEARN_SAMPLES:
+        """Readings of one value that make the current run stuck: the table's count while learning, then
+        the length a clean run reaches less than STUCK_CLEAN_RUNS_PER_WEEK times a week, at least the §11
+        six readings and longer than any natural run of this stream."""
+        return self.limit
+
+    def _learn_run(self, ts: int) -> None:
+        """Learn a flat run that ended without being called stuck."""
+        run = self.run
+        self.runs += 1
+        self.repeats += run - 1
+        self.max_run = max(self.max_run, run)
+        if run >= STUCK_TAIL_FROM:
+            self.tail_runs += 1
+            self.tail_more += run - STUCK_TAIL_FROM
+        elif self.runs % 64 and self.tail_per_week > 0.0:
+            return  # short runs move the estimates little: refresh them now and then
+        span = ts - self.first_ts
+        if self.n < LEARN_SAMPLES or span <= 0:
+            return
+        # P(a run that reached the tail goes one reading further): a geometric tail fitted to this
+        # stream's own runs, pulled towards the plain repeat rate while few runs reached the tail, and
+        # taken one standard error high: a short history must not make the limit short.
+        p = self.repeats / (self.repeats + self.runs)
+        more, stops = self.tail_more, self.tail_runs
+        q = (more + 2.0 * p) / (more + stops + 2.0)
+        self.go_on = min(0.99, q + math.sqrt(q * (1.0 - q) / (more + stops + 2.0)))
+        self.tail_per_week = max(stops, 1) * WEEK_MS / span  # runs a week that reach the tail
+        self.tail_limit = -1  # the limit for go_on, computed when next needed
+
+    def _next_limit(self) -> int:
+        """The limit for the run starting now, from the learned tail and the repeat rate of the last hours."""
+        if self.n < LEARN_SAMPLES or self.tail_per_week <= 0.0:
             return self.base
-        return max(STUCK_MIN, min(2 * self.max_run, 4 * self.base))
+        if self.local_repeat <= self.go_on:
+            if self.tail_limit < 0:
+                self.tail_limit = self._limit_for(self.go_on)
+            return self.tail_limit
+        return self._limit_for(self.local_repeat)
+
+    def _limit_for(self, q: float) -> int:
+        if self.tail_per_week <= STUCK_CLEAN_RUNS_PER_WEEK or q <= 0.0:
+            need = STUCK_TAIL_FROM
+        elif q >= 0.99:
+            need = 4 * self.base
+        else:
+            # tail_per_week · q^(L − STUCK_TAIL_FROM) < STUCK_CLEAN_RUNS_PER_WEEK
+            need = STUCK_TAIL_FROM + math.ceil(math.log(STUCK_CLEAN_RUNS_PER_WEEK / self.tail_per_week) / math.log(q))
+        return max(STUCK_MIN, need, self.max_run + 1)
 
     def observe(self, ts: int, v: float, sun: float = 0.0) -> list[tuple[int, float]]:
         """Check one plausible reading; return the readings (this one or a held one) that are good.
 
         `sun` (light only): hours inside the day at the node (the nearer of sunrise and sunset), negative
-        at night. Well inside the day light 0 must move (a dead sensor); well inside the night it must be dark.
+        at night. Half an hour inside the day light 0 is a dead sensor; well inside the night it must be dark.
         """
         self.good_since_bad += 1
         self.n += 1
+        if self.first_ts < 0:
+            self.first_ts = ts
         good: list[tuple[int, float]] = []
-        daylight = sun >= SUN_WELL_UP_H
         self._physical_drift(v, sun)
         # stuck
+        at_rest = self.prev in NORMAL_FLAT.get(self.quantity, ())
+        if self.prev is not None and self.run == 1 and not at_rest:
+            # Only a run's first step: a frozen sensor's run must not teach that repeats are likely.
+            self.local_repeat += ((v == self.prev) - self.local_repeat) / STUCK_LOCAL_RUNS
         if self.prev is not None and v == self.prev:
             self.run += 1
         else:
             # Learn every flat run that ended without being called stuck: natural flats keep the
             # limit above themselves however the stream's pace changes.
-            if self.run < self.stuck_limit() and self.prev not in NORMAL_FLAT.get(self.quantity, ()):
-                self.max_run = max(self.max_run, self.run)
+            if self.prev is not None and self.run < self.limit and not at_rest:
+                self._learn_run(ts)
             self.run = 1
-        normal_flat = v in NORMAL_FLAT.get(self.quantity, ()) and not (daylight and self.quantity == "light")
+            self.limit = self._next_limit()
+        dark_by_day = self.quantity == "light" and sun >= LIGHT_DEAD_AT_ZERO_SUN_H
+        normal_flat = v in NORMAL_FLAT.get(self.quantity, ()) and not dark_by_day
         self.stuck = self.run >= self.stuck_limit() and not normal_flat and self.quantity not in NO_STUCK
         # spike: decide on the held candidate now that the next reading is here
         if self.candidate is not None:

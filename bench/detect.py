@@ -8,8 +8,11 @@
    silence ticked on stream time). A fault counts as found when the technician alert of its kind
    (`<quantity>.spike|stuck|drift|implausible`, `node.offline`) fires for its node between its start
    and `GRACE` after its end. Printed per kind: recall, detection delay median and p95. A stuck fault
-   whose true signal did not move (light 0 at night, no rain), or a spike no larger than the clean
-   signal's own steps, is not observable: recall is printed over all faults and over the observable.
+   whose true signal did not move (light 0 at night, no rain), or whose flat run (with the equal clean
+   readings next to it) is shorter than §11's six readings or no longer than the longest flat run the
+   same node's clean series of that quantity has by itself over the run, or a spike no larger than
+   the clean signal's own steps, is not observable: recall is printed over all faults and over the
+   observable.
 2. False alerts: the same district without faults; every technician alert is false. Printed per
    node-week (target ≤ 1); farmer alerts are farm conditions, printed for information.
 3. Speed: `analytics score` rows/s (target ≥ 50 000) next to a CSV copy without a detector measured
@@ -39,7 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analytics.engine import Engine
-from analytics.faults import NORMAL_FLAT
+from analytics.faults import NORMAL_FLAT, STUCK_MIN
 from analytics.score import score_stream
 from analytics.sites import SiteConfig, SiteDirectory
 from contract.quantities import QUANTITIES
@@ -114,7 +117,27 @@ def _clean_values(farm: Farm) -> dict[tuple[str, int], dict[str, float]]:
     return out
 
 
-def _observable(rec, clean: dict[tuple[str, int], dict[str, float]], interval_ms: int) -> bool:
+def _natural_runs(clean: dict[tuple[str, int], dict[str, float]]) -> dict[tuple[str, str], int]:
+    """Longest flat run of each (node, quantity) of the clean run, away from the normal flats."""
+    series: dict[str, list[tuple[int, dict[str, float]]]] = defaultdict(list)
+    for (node, ts), m in clean.items():
+        series[node].append((ts, m))
+    longest: dict[tuple[str, str], int] = defaultdict(int)
+    for node, readings in series.items():
+        readings.sort(key=lambda r: r[0])
+        prev: dict[str, float] = {}
+        run: dict[str, int] = {}
+        for _ts, m in readings:
+            for q, v in m.items():
+                run[q] = run.get(q, 0) + 1 if prev.get(q) == v else 1
+                prev[q] = v
+                if v not in NORMAL_FLAT.get(q, ()):
+                    longest[(node, q)] = max(longest[(node, q)], run[q])
+    return longest
+
+
+def _observable(rec, clean: dict[tuple[str, int], dict[str, float]], interval_ms: int,
+                natural: dict[tuple[str, str], int]) -> bool:
     if rec.kind == "spike":
         # A spike no larger than the clean signal's own step to and from its neighbours cannot be told
         # from the signal (light under passing clouds): observable when 3× larger than those steps.
@@ -140,13 +163,23 @@ def _observable(rec, clean: dict[tuple[str, int], dict[str, float]], interval_ms
         # moved materially meanwhile, not by a lux of moonlight.
         q = QUANTITIES[rec.quantity]
         return bool(seen) and max(seen) - min(seen) > 0.01 * (q.plausible_max - q.plausible_min)
-    return len(seen) > 1
+    # The flat run the detector sees: the fault's readings and the clean readings next to them that
+    # happen to equal the frozen value. Shorter than §11's six, or no longer than a run the node's clean
+    # signal makes by itself ("flatline longer than the quantity's normal variability allows"): not stuck.
+    run = (rec.end - rec.start) // interval_ms + 1
+    for step in (-interval_ms, interval_ms):
+        ts = (rec.start if step < 0 else rec.end) + step
+        while (m := clean.get((rec.node, ts))) is not None and m.get(rec.quantity) == rec.value:
+            run += 1
+            ts += step
+    return len(seen) > 1 and run >= STUCK_MIN and run > natural.get((rec.node, rec.quantity), 0)
 
 
 def detection(args: argparse.Namespace) -> None:
     farm = _farm(args, KINDS)
     intervals, events, n, secs = run_engine(farm)
     clean = _clean_values(_farm(args, ()))
+    natural = _natural_runs(clean)
     interval_ms = round(args.interval * 1000)
     found: dict[str, list[int | None]] = defaultdict(list)
     observable: dict[str, list[int | None]] = defaultdict(list)
@@ -161,10 +194,11 @@ def detection(args: argparse.Namespace) -> None:
                 delay = max(0, start - rec.start)
                 break
         found[rec.kind].append(delay)
+        seen = _observable(rec, clean, interval_ms, natural)
         if delay is None and args.verbose:
             print(f"  missed {rec.kind} {rec.node} {rec.quantity} value={rec.value} "
-                  f"n={(rec.end - rec.start) // interval_ms + 1}")
-        if _observable(rec, clean, interval_ms):
+                  f"n={(rec.end - rec.start) // interval_ms + 1}{'' if seen else ' (not observable)'}")
+        if seen:
             observable[rec.kind].append(delay)
     print(f"detection: {args.sites} sites × {args.nodes_per_site} nodes, {args.days} days at {args.interval:g} s, "
           f"{n} messages through the engine in {secs:.1f} s ({n / secs:,.0f} msg/s)")

@@ -3,10 +3,12 @@ and keeps the faulty signal out of the agronomic rules."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 
 from analytics.engine import Engine
+from analytics.faults import LIGHT_DEAD_AT_ZERO_SUN_H, STUCK_MIN, SeriesFaults
 from tests.analytics.helpers import HOUR, MIDNIGHT_ICT, MINUTE, Feeder
 
 SITE = "t-pond-1"  # fish_pond by its slug
@@ -192,3 +194,67 @@ def test_a_burst_of_rain_between_dry_readings_is_a_spike_but_a_shower_is_not() -
     shower = [0.28, 0.56, 1.12, 0.84, 0.28] + [0.0] * 5
     f.series("n1", ts + HOUR, 5 * MINUTE, [{"rain": v} for v in shower])
     assert len(f.of("rain.spike")) <= 2  # the first spike's firing and resolution only
+
+
+def _frozen_from(f: SeriesFaults, values: list[float], step_ms: int = 5 * MINUTE) -> list[int]:
+    """Feed values; the indexes at which the stream was stuck."""
+    stuck = []
+    for i, v in enumerate(values):
+        f.observe(MIDNIGHT_ICT + i * step_ms, v)
+        if f.stuck:
+            stuck.append(i)
+    return stuck
+
+
+def test_light_frozen_at_zero_from_night_into_the_morning_is_a_dead_sensor_half_an_hour_after_sunrise() -> None:
+    dead, working = SeriesFaults("light"), SeriesFaults("light")
+    step_h = 5 / 60
+    for i in range(-60, 12):  # 5 h before sunrise to 1 h after, every 5 min
+        sun = i * step_h
+        dead.observe(MIDNIGHT_ICT + 6 * HOUR + i * 5 * MINUTE, 0.0, sun)
+        # A working sensor at dawn: dark until sunrise, then hundreds of lux rising fast.
+        working.observe(MIDNIGHT_ICT + 6 * HOUR + i * 5 * MINUTE, 0.0 if sun <= 0 else round(400 + 4000 * sun), sun)
+        assert not working.stuck
+        assert dead.stuck == (sun >= LIGHT_DEAD_AT_ZERO_SUN_H), sun
+
+
+def test_natural_repeats_of_a_noisy_quantized_stream_are_not_stuck_but_a_frozen_probe_is() -> None:
+    # Soil EC: 0.01 dS/m noise at 0.01 resolution repeats the previous reading ~27 % of the time, so
+    # clean runs of 8-10 equal readings happen every few weeks.
+    rnd = random.Random(11)
+    week = 2016
+    clean = [round(1.1 + 0.05 * math.sin(2 * math.pi * i / 288) + rnd.gauss(0, 0.01), 2) for i in range(4 * week)]
+    f = SeriesFaults("soil_ec")
+    longest = max(len(list(g)) for _, g in itertools.groupby(clean))
+    assert longest >= 8
+    assert _frozen_from(f, clean) == []
+    assert longest < f.stuck_limit() <= 16
+    frozen = clean + [clean[-1]] * 20 + clean[:50]
+    stuck = _frozen_from(SeriesFaults("soil_ec"), frozen)
+    assert stuck and stuck[0] - len(clean) < 16  # an hour and a quarter
+    assert stuck[-1] < len(frozen) - 1  # and it clears once the value moves again
+
+
+def test_calm_nights_of_repeating_wind_are_not_stuck_but_a_frozen_anemometer_in_the_breeze_is() -> None:
+    # Gusts scale with the wind (25 %), at 0.1 m/s resolution: at 0.3 m/s on calm nights readings repeat
+    # for up to an hour, in a 2.5 m/s breeze rarely.
+    rnd = random.Random(12)
+
+    def wind(i: int) -> float:
+        level = 0.3 if i % 288 < 144 else 2.5
+        return round(max(0.0, level * (1 + rnd.gauss(0, 0.25))), 1)
+
+    clean = [wind(i) for i in range(3 * 2016)]
+    assert max(len(list(g)) for v, g in itertools.groupby(clean) if v > 0) >= 8
+    assert _frozen_from(SeriesFaults("wind_speed"), clean) == []
+    breeze = 3 * 2016 - 100
+    assert breeze % 288 >= 144
+    stuck = _frozen_from(SeriesFaults("wind_speed"), clean[:breeze] + [2.5] * 30)
+    assert stuck and stuck[0] < breeze + 20
+
+
+def test_a_fast_moving_quantity_is_stuck_after_the_section_11_six_readings() -> None:
+    rnd = random.Random(13)
+    clean = [round(25 + 3 * math.sin(2 * math.pi * i / 288) + rnd.gauss(0, 0.05), 2) for i in range(2016)]
+    stuck = _frozen_from(SeriesFaults("air_temp"), clean + [25.0] * 10)
+    assert stuck[0] == len(clean) + STUCK_MIN - 1
