@@ -80,26 +80,33 @@ class NeighbourDrift:
         self.active_since = -1
 
     def update(self, d: float, ts: int) -> bool:
-        self.n += 1
-        if self.first_ts < 0:
+        # Called for every reading of every peer pair: kept to plain arithmetic on attributes.
+        n = self.n = self.n + 1
+        prev = self.prev
+        if prev is None:
             self.first_ts = ts
             self.base = self.smooth = d
-        if self.prev is not None:
-            self.noise += (min(abs(d - self.prev), 8 * self.noise if self.n > 20 else math.inf) - self.noise) / min(
-                self.n, 500
-            )
+        else:
+            step = abs(d - prev)
+            noise = self.noise
+            if n > 20 and step > 8 * noise:
+                step = 8 * noise
+            self.noise = noise + (step - noise) / (n if n < 500 else 500)
         self.prev = d
-        b = int(ts % 86_400_000) * DAY_BINS // 86_400_000
-        d_raw, d = d, d - self._profile_at(b)
+        d_raw = d
+        b = -1
+        if self.profile is not None:
+            b = int(ts % 86_400_000) * DAY_BINS // 86_400_000
+            d -= self._profile_at(b)
         self.window.append(d)
-        if self.n <= self.LEARN or ts - self.first_ts < self.learn_ms:
-            self.base += (d_raw - self.base) / self.n
+        if n <= self.LEARN or ts - self.first_ts < self.learn_ms:
+            self.base += (d_raw - self.base) / n
             self.smooth = d - self.base
             self._learn_profile(b, d_raw)
             return False
-        self._absorb_step()
-        e = d - self.base
-        self.smooth += (e - self.smooth) / self.SMOOTH
+        if not self.active and len(self.window) == self.STEP_WINDOW:
+            self._absorb_step()
+        self.smooth += (d - self.base - self.smooth) / self.SMOOTH
         limit = self.floor
         size = abs(self.smooth)
         if self.active:
@@ -130,8 +137,6 @@ class NeighbourDrift:
 
     def _absorb_step(self) -> None:
         w = self.window
-        if len(w) < self.STEP_WINDOW or self.active:
-            return
         a, b, c, x, y, z = w
         jump = sorted((x, y, z))[1] - sorted((a, b, c))[1]
         # A step happens between two readings; a drift, however fast, spreads over several.

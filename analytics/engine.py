@@ -50,7 +50,7 @@ BAD_REASONS: Final = frozenset({Reason.IMPLAUSIBLE, Reason.NOT_FINITE})
 FAULT_KINDS: Final = ("implausible", "stuck", "spike", "drift")
 SUPPRESSING: Final = ("implausible", "stuck", "drift")
 BARNS: Final = frozenset({"pig_barn", "poultry_barn"})
-MAX_PEERS: Final = 4  # neighbours a node is compared with for drift (a majority of 4 still names the culprit)
+MAX_PEERS: Final = 3  # neighbours a node is compared with for drift (2 of 3 agreeing still name the culprit)
 SILENT_INTERVALS: Final = 3  # agronomy.md §10: no reading for 3 × interval → warning
 LOSS_FIRE, LOSS_CLEAR = 0.2, 0.1
 _SAFE: Final[dict[str, Any]] = {"__builtins__": {}}
@@ -443,31 +443,34 @@ class Engine:
         return -min((rise - hour) % 24.0, (hour - set_) % 24.0)
 
     def _neighbour_drift(self, ns: NodeState, q: str, v: float, ts: int) -> None:
-        peers = self.latest.setdefault((ns.site, q), {})
-        peers[ns.node] = (ts, v)
+        site, me = ns.site, ns.node
+        peers = self.latest.get((site, q))
+        if peers is None:
+            peers = self.latest[(site, q)] = {}
+        peers[me] = (ts, v)
         window = max(2 * (ns.interval_ms or 60_000), 600_000)
-
-        def usable(node: str) -> bool:
-            t_ = peers[node][0]
-            return node != ns.node and abs(t_ - ts) <= window and not self.nodes[(ns.site, node)].suppressed(q)
-
+        nodes = self.nodes
         d = ns.drift.get(q)
-        chosen = d.peer_names if d is not None else []
-        others = {n: peers[n][1] for n in chosen if usable(n)}
+        others: dict[str, float] = {}
+        for node in d.peer_names if d is not None else ():
+            t_, pv = peers[node]
+            if abs(t_ - ts) <= window and not nodes[(site, node)].suppressed(q):
+                others[node] = pv
         if len(others) < 2:
             # (Re)choose at most MAX_PEERS comparable peers: a big site must not cost O(nodes) per reading.
-            chosen = []
-            for node in peers:
-                if usable(node):
-                    chosen.append(node)
-                    if len(chosen) == MAX_PEERS:
+            others = {}
+            for node, (t_, pv) in peers.items():
+                if node != me and abs(t_ - ts) <= window and not nodes[(site, node)].suppressed(q):
+                    others[node] = pv
+                    if len(others) == MAX_PEERS:
                         break
-            others = {n: peers[n][1] for n in chosen}
             if len(others) < 2 and d is None:
                 return
+            if d is not None:
+                d.peer_names = list(others)
         if d is None:
             d = ns.drift[q] = PeerDrift(q)
-        d.peer_names = chosen
+            d.peer_names = list(others)
         d.update(v, others, ts)
 
     def _fault_alerts(self, ns: NodeState, q: str, ts: int, out: Output) -> None:
