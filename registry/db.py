@@ -231,6 +231,11 @@ def _migrations() -> list[tuple[int, str]]:
     )
 
 
+def migration_versions() -> list[int]:
+    """The schema versions the migrations folder holds, in order (the last is what `migrate` reaches)."""
+    return [number for number, _ in _migrations()]
+
+
 # pg_advisory_lock key: one migrating process at a time ("ruongso" in ASCII, as a number).
 _PG_MIGRATION_LOCK = 0x72756F6E67736F
 

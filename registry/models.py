@@ -34,6 +34,10 @@ class Site:
     lon: float | None = None
     growing_area_code: str | None = None
     created_ms: int = 0
+    stage: str | None = None  # growth/production stage, one the profile knows (validate.profile_stages)
+    tan_mg_l: float | None = None  # a pond's last hand-measured total-ammonia-nitrogen test, mg/L
+    tan_measured_ms: int | None = None  # when that test was taken
+    outdoor_node: str | None = None  # slug of the site's outdoor reference node (rule function `outside`)
 
 
 @dataclass(frozen=True, slots=True)

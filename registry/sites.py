@@ -1,15 +1,34 @@
-"""Communes and sites."""
+"""Communes and sites, and the site conditions rules need: stage, last TAN test, outdoor reference node."""
 
 from __future__ import annotations
 
+import enum
+from typing import Final, Literal
+
 from registry import validate
-from registry.db import Connection, NotFound, Row, insert_id, now_ms, transaction
+from registry.db import Connection, NotFound, RegistryError, Row, insert_id, now_ms, transaction
 from registry.models import Commune, Site
 
 _SITE_SELECT = (
-    "SELECT s.id, s.slug, s.name, s.profile, c.slug AS commune, s.lat, s.lon, s.growing_area_code, s.created_ms "
+    "SELECT s.id, s.slug, s.name, s.profile, c.slug AS commune, s.lat, s.lon, s.growing_area_code, s.created_ms, "
+    "s.stage, s.tan_mg_l, s.tan_measured_ms, s.outdoor_node "
     "FROM sites s LEFT JOIN communes c ON c.id = s.commune_id"
 )
+
+# UNSOURCED ESTIMATE: a pond's TAN moves with feeding, water exchange and algae die-off within days; a test
+# older than a week no longer describes the pond, so analytics judges no ammonia rule on it (docs/api.md).
+TAN_MAX_AGE_MS: Final = 7 * 86_400_000
+# A test time this far ahead of our clock is a typo, not clock skew between the tester's phone and us.
+_FUTURE_SLACK_MS: Final = 10 * 60_000
+
+
+class _Keep(enum.Enum):
+    KEEP = "keep"
+
+
+# "Leave this field as it is" in `set_conditions`, where None means "clear it".
+KEEP: Final = _Keep.KEEP
+Keep = Literal[_Keep.KEEP]
 
 
 def _site(row: Row) -> Site:
@@ -90,3 +109,60 @@ def list_sites(
         args.append(growing_area_code)
     sites = [_site(r) for r in conn.execute(sql + " ORDER BY s.slug", args)]
     return [s for s in sites if only is None or s.slug in only]
+
+
+def tan_is_fresh(site: Site, at_ms: int) -> bool:
+    """Whether the site has a TAN test recent enough for rules to use (TAN_MAX_AGE_MS)."""
+    return (site.tan_mg_l is not None and site.tan_measured_ms is not None
+            and at_ms - site.tan_measured_ms <= TAN_MAX_AGE_MS)
+
+
+def _check_outdoor_node(conn: Connection, site: Site, node: str) -> str:
+    validate.slug(node, "outdoor node")
+    row = conn.execute("SELECT state FROM nodes WHERE site_id = ? AND slug = ?", (site.id, node)).fetchone()
+    if row is None:
+        elsewhere = [r[0] for r in conn.execute(
+            "SELECT s.slug FROM nodes n JOIN sites s ON s.id = n.site_id WHERE n.slug = ? ORDER BY s.slug", (node,)
+        )]
+        where = f" (it is a node of {', '.join(elsewhere)})" if elsewhere else ""
+        raise RegistryError(f"site {site.slug!r} has no node {node!r}{where}; the outdoor reference node must be "
+                            "one of the site's own nodes")
+    if row[0] != "active":
+        raise RegistryError(f"node {node!r} at site {site.slug!r} is {row[0]}; name an active node")
+    return node
+
+
+def set_conditions(
+    conn: Connection,
+    slug: str,
+    stage: str | Keep | None = KEEP,
+    tan_mg_l: float | Keep | None = KEEP,
+    tan_measured_ms: int | None = None,
+    outdoor_node: str | Keep | None = KEEP,
+) -> Site:
+    """Set (a value) or clear (None) the site's stage, TAN test and outdoor node; KEEP leaves a field alone.
+
+    A TAN test is taken at `tan_measured_ms` (default now); clearing the test clears its time.
+    """
+    if tan_measured_ms is not None and tan_mg_l is KEEP:
+        raise RegistryError("a TAN test time needs the TAN value it belongs to")
+    changes: dict[str, object] = {}
+    with transaction(conn):
+        site = get_site(conn, slug)
+        if stage is not KEEP:
+            changes["stage"] = None if stage is None else validate.stage(stage, site.profile)
+        if tan_mg_l is not KEEP:
+            at = None
+            if tan_mg_l is not None:
+                tan_mg_l = validate.tan(tan_mg_l, site.profile)
+                at = now_ms() if tan_measured_ms is None else tan_measured_ms
+                if not 0 < at <= now_ms() + _FUTURE_SLACK_MS:
+                    raise RegistryError("the TAN test time is in the future; give the time it was taken")
+            changes["tan_mg_l"], changes["tan_measured_ms"] = tan_mg_l, at
+        if outdoor_node is not KEEP:
+            changes["outdoor_node"] = None if outdoor_node is None else _check_outdoor_node(conn, site, outdoor_node)
+        if changes:
+            # Column names come from the fixed keys above, never from input.
+            assignments = ", ".join(f"{column} = ?" for column in changes)
+            conn.execute(f"UPDATE sites SET {assignments} WHERE id = ?", (*changes.values(), site.id))
+    return get_site(conn, slug)
