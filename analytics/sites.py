@@ -1,4 +1,4 @@
-"""Which profile (production type), stage, position and threshold overrides a site has.
+"""Which profile (production type), stage, position, threshold overrides, TAN test and outdoor node a site has.
 
 Sources, first match wins: the sites YAML given with `--sites` (format in docs/analytics.md), the
 fleet registry (`--registry-url`, read through its public query modules, never the API; looked up
@@ -108,9 +108,9 @@ def load_sites_file(path: str) -> dict[str, SiteConfig]:
 
 def registry_lookup(url: str) -> Callable[[str], dict[str, Any] | None]:
     """Site documents from the fleet registry at `url` (read-only use of its query modules)."""
-    from registry.db import NotFound, RegistryError, connect, is_postgresql, sqlite_path
+    from registry.db import NotFound, RegistryError, connect, is_postgresql, now_ms, sqlite_path
     from registry.overrides import list_overrides
-    from registry.sites import get_site
+    from registry.sites import get_site, tan_is_fresh
 
     try:
         if not is_postgresql(url) and not sqlite_path(url).exists():
@@ -133,6 +133,15 @@ def registry_lookup(url: str) -> Callable[[str], dict[str, Any] | None]:
                          "crit_high": o.crit_high}
             for o in list_overrides(conn, slug)
         }
+        # The keys a sites file would give; a TAN test past registry.sites.TAN_MAX_AGE_MS is left out, so the
+        # ammonia rules go unjudged (as with no test) rather than judged on an old pond. SiteDirectory looks
+        # again every REFRESH_S, so a test turns stale, and a new stage arrives, within that.
+        if site.stage is not None:
+            doc["stage"] = site.stage
+        if tan_is_fresh(site, now_ms()):
+            doc["tan_mg_l"] = site.tan_mg_l
+        if site.outdoor_node is not None:
+            doc["outdoor_node"] = site.outdoor_node
         return doc
 
     return lookup
@@ -154,7 +163,8 @@ class SiteDirectory:
         cfg = self.configured.get(site) or self._from_registry(site) or SiteConfig(site, guess_profile(site))
         self._cache[site] = (cfg, now)
         if hit is None or hit[0] != cfg:
-            event(log, "site_profile", site=site, profile=cfg.profile or "-", overrides=",".join(cfg.overrides) or "-")
+            event(log, "site_profile", site=site, profile=cfg.profile or "-", stage=cfg.stage or "-",
+                  overrides=",".join(cfg.overrides) or "-")
         return cfg
 
     def _from_registry(self, site: str) -> SiteConfig | None:

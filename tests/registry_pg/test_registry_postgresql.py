@@ -62,7 +62,8 @@ def test_concurrent_openers_migrate_once(pg_url: str) -> None:
     for t in threads:
         t.join(30)
     assert errors == []
-    assert open_registry(pg_url).execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(migration_versions())
+    applied = open_registry(pg_url).execute("SELECT count(*) FROM schema_migrations").fetchone()[0]
+    assert applied == len(migration_versions())
 
 
 def test_sites_keep_eight_byte_coordinates_and_ids_count_up(conn: Connection) -> None:
