@@ -1,4 +1,4 @@
-"""Communes, sites, contacts and per-site threshold overrides."""
+"""Communes, sites (with the stage, TAN test and outdoor node rules read), contacts and threshold overrides."""
 
 from __future__ import annotations
 
@@ -16,21 +16,29 @@ from api.schemas.sites import (
     ContactOut,
     OverrideOut,
     OverrideSet,
+    SiteConditionsPatch,
     SiteCreate,
     SiteOut,
 )
 from registry import contacts, overrides, sites
+from registry.db import now_ms
 from registry.models import Site, Token
 
 router = APIRouter(tags=["sites"], responses=ERRORS)
 Admin = Annotated[Token, Depends(require("admin"))]
 Staff = Annotated[Token, Depends(require("admin", "officer", "technician"))]
 Tuner = Annotated[Token, Depends(require("admin", "officer"))]
+# Farmers enter the stage and the TAN test of their own fields and ponds (they see the crop and run the kit);
+# naming the outdoor reference node is installation work.
+ConditionSetter = Annotated[Token, Depends(require("admin", "technician", "farmer"))]
+FARMER_FIELDS = frozenset({"stage", "tan_mg_l", "tan_measured_ms"})
 
 
 def _site_out(s: Site) -> SiteOut:
     return SiteOut(slug=s.slug, name=s.name, profile=s.profile, commune=s.commune, lat=s.lat, lon=s.lon,
-                   growing_area_code=s.growing_area_code)
+                   growing_area_code=s.growing_area_code, stage=s.stage, tan_mg_l=s.tan_mg_l,
+                   tan_measured_ms=s.tan_measured_ms, tan_fresh=sites.tan_is_fresh(s, now_ms()),
+                   outdoor_node=s.outdoor_node)
 
 
 @router.get("/communes", response_model=list[CommuneOut])
@@ -61,6 +69,25 @@ def add_site(body: SiteCreate, _: Admin, conn: RegistryDep) -> SiteOut:
 @router.get("/sites/{site}", response_model=SiteOut)
 def get_site(site: VisibleSite, conn: RegistryDep) -> SiteOut:
     return _site_out(sites.get_site(conn, site))
+
+
+@router.patch("/sites/{site}", response_model=SiteOut,
+               summary="Set or clear the stage, TAN test and outdoor reference node of a site")
+def patch_site(site: VisibleSite, body: SiteConditionsPatch, token: ConditionSetter, conn: RegistryDep) -> SiteOut:
+    given = body.model_fields_set
+    if not given:
+        raise HTTPException(422, "nothing to change: give stage, tan_mg_l, tan_measured_ms or outdoor_node")
+    if token.role == "farmer" and given - FARMER_FIELDS:
+        raise HTTPException(403, "a farmer token may set the stage and TAN test of its own sites only; "
+                                 "a technician sets the outdoor node")
+    s = sites.set_conditions(
+        conn, site,
+        stage=(body.stage.value if body.stage is not None else None) if "stage" in given else sites.KEEP,
+        tan_mg_l=body.tan_mg_l if "tan_mg_l" in given else sites.KEEP,
+        tan_measured_ms=body.tan_measured_ms,
+        outdoor_node=body.outdoor_node if "outdoor_node" in given else sites.KEEP,
+    )
+    return _site_out(s)
 
 
 @router.get("/sites/{site}/contacts", response_model=list[ContactOut])

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import SLUG_PATTERN
-from api.schemas.enums import Channel, ContactRole, Language, Profile
-from registry.validate import GROWING_AREA_RE
+from api.schemas.enums import Channel, ContactRole, Language, Profile, Stage
+from registry.validate import GROWING_AREA_RE, TAN_MAX_MG_L
 
 
 class CommuneCreate(BaseModel):
@@ -41,6 +41,26 @@ class SiteOut(BaseModel):
     lat: float | None
     lon: float | None
     growing_area_code: str | None
+    stage: str | None = Field(description="Growth/production stage (rules test it); null: not entered")
+    tan_mg_l: float | None = Field(description="The pond's last total-ammonia-nitrogen test, mg/L")
+    tan_measured_ms: int | None = Field(description="When that test was taken (ms since the epoch, UTC)")
+    tan_fresh: bool = Field(description="Whether the test is recent enough for the ammonia rules (7 days)")
+    outdoor_node: str | None = Field(description="Slug of the site's outdoor reference node (rules' outside(q))")
+
+
+class SiteConditionsPatch(BaseModel):
+    """Fields left out stay as they are; null clears one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stage: Stage | None = Field(None, description="One of the stages of the site's profile")
+    tan_mg_l: float | None = Field(None, ge=0, le=TAN_MAX_MG_L,
+                                   description="TAN test result, mg/L; null clears the test")
+    tan_measured_ms: int | None = Field(
+        None, gt=0, lt=2**63, description="When the test was taken (ms since the epoch); default now. Needs tan_mg_l"
+    )
+    outdoor_node: str | None = Field(None, pattern=SLUG_PATTERN, max_length=63,
+                                     description="A node of the same site (not for farmer tokens)")
 
 
 class ContactCreate(BaseModel):
