@@ -51,6 +51,9 @@ STUCK_TAIL_FROM: Final = 3
 # this many recent run starts (the level now: wind 0.3 m/s at 0.1 m/s resolution repeats far more than
 # 3 m/s) (UNSOURCED ESTIMATE: about two hours at 5-min readings).
 STUCK_LOCAL_RUNS: Final = 24.0
+# The tail's chance to go on starts at the plain repeat rate, weighted as this many tail runs: one
+# chance long run (or a short stuck fault learned as natural) must not lift it much (UNSOURCED ESTIMATE).
+STUCK_PRIOR_RUNS: Final = 10.0
 WEEK_MS: Final = 7 * 86_400_000
 SUN_WELL_UP_H: Final = 1.0  # an hour from sunrise and sunset: clearly day, or clearly night
 # Light exactly 0 this long after the computed sunrise (or before sunset) is a dead sensor. The
@@ -148,8 +151,8 @@ class SeriesFaults:
         # taken one standard error high: a short history must not make the limit short.
         p = self.repeats / (self.repeats + self.runs)
         more, stops = self.tail_more, self.tail_runs
-        q = (more + 2.0 * p) / (more + stops + 2.0)
-        self.go_on = min(0.99, q + math.sqrt(q * (1.0 - q) / (more + stops + 2.0)))
+        q = (more + STUCK_PRIOR_RUNS * p) / (more + stops + STUCK_PRIOR_RUNS)
+        self.go_on = min(0.99, q + math.sqrt(q * (1.0 - q) / (more + stops + STUCK_PRIOR_RUNS)))
         self.tail_per_week = max(stops, 1) * WEEK_MS / span  # runs a week that reach the tail
         self.tail_limit = -1  # the limit for go_on, computed when next needed
 
