@@ -144,7 +144,7 @@ def set_conditions(
 
     A TAN test is taken at `tan_measured_ms` (default now); clearing the test clears its time.
     """
-    if tan_measured_ms is not None and tan_mg_l is KEEP:
+    if tan_measured_ms is not None and (tan_mg_l is KEEP or tan_mg_l is None):
         raise RegistryError("a TAN test time needs the TAN value it belongs to")
     changes: dict[str, object] = {}
     with transaction(conn):

@@ -57,6 +57,7 @@ def test_a_tan_test_is_stored_with_its_time_and_judged_fresh_or_stale(client: Te
     ("farm-a", {"tan_mg_l": 0.5}, "no rule that uses a TAN test"),
     ("farm-b", {"tan_mg_l": -0.1}, "body.tan_mg_l"),
     ("farm-b", {"tan_measured_ms": 1_700_000_000_000}, "needs the TAN value"),
+    ("farm-b", {"tan_mg_l": None, "tan_measured_ms": 1_700_000_000_000}, "needs the TAN value"),
     ("farm-b", {"tan_mg_l": 0.5, "tan_measured_ms": 4_000_000_000_000}, "in the future"),
     ("farm-c", {"outdoor_node": "n01"}, "has no node 'n01' (it is a node of farm-a, farm-b)"),
     ("farm-a", {"outdoor_node": "Bad Slug"}, "body.outdoor_node"),
