@@ -40,10 +40,10 @@ SENTINELS: Final[dict[str, tuple[float, ...]]] = {"water_temp": (85.0,), "soil_t
 STUCK_MIN: Final = 6  # §11: never fewer identical readings than this
 LEARN_SAMPLES: Final = 288  # about a day at 5-min readings: long enough to see the normal flat runs
 # After learning, a run is stuck once a clean stream with this one's own repeat statistics would reach
-# that length less than this often (runs per stream-week): about once in two years per quantity, so a
+# that length less than this often (runs per stream-week): about once in four years per quantity, so a
 # node with ~10 quantities stays far below issue 5's one false alert per node-week (UNSOURCED ESTIMATE;
 # the learned tail is only a model, and real streams have heavier tails than it: see docs/analytics.md).
-STUCK_CLEAN_RUNS_PER_WEEK: Final = 0.01
+STUCK_CLEAN_RUNS_PER_WEEK: Final = 0.005
 # The chance a run goes on is learned from runs that reached this length: the overall repeat rate
 # underestimates long runs, which come from the stream's calmest hours (a calm night's wind).
 STUCK_TAIL_FROM: Final = 3
