@@ -33,16 +33,31 @@ DRIFT_MIN: Final[dict[str, float]] = {
     "dissolved_oxygen": 1.5,
     "water_ph": 0.4,
     "soil_ph": 0.4,
+    "soil_moisture": 5.0,
+    "water_level": 6.0,
     "co2": 600.0,
     "nh3": 6.0,
     "wind_speed": 1.5,
     "rain": 2.0,
 }
 # Not compared: light and leaf wetness vary by spot (shade, dew on one leaf) far more than any drift
-# (light is judged by physics instead: analytics/faults.py, light at night); soil moisture, soil EC and
-# water level are moved by management (one bed irrigated or fertigated, one pond refilled over a few
-# hours), which looks exactly like a fast drift to a comparison with the neighbours.
+# (light is judged by physics instead: analytics/faults.py, light at night); soil EC is raised by
+# fertigation and lowered by leaching, both management of one bed.
 DRIFT_QUANTITIES: Final = frozenset(DRIFT_MIN)
+# Raised by management (one bed irrigated, one pond refilled over a few hours), which looks exactly like
+# a fast drift; but they fall only as fast as evaporation and seepage allow. So only a fall is judged:
+# the node must have drifted from its peers and its own value must have fallen by the drift floor below
+# its own day-long mean (peers that were irrigated or refilled leave the node's own value where it was).
+FALL_ONLY: Final = frozenset({"soil_moisture", "water_level"})
+OWN_MEMORY_MS: Final = 86_400_000
+# A paddy's water also falls fast by management: fields are drained on purpose (mid-season drainage,
+# alternate wetting and drying, docs/agronomy.md §2.3), and percolation is fast after an irrigation.
+NOT_COMPARED_IN: Final[dict[str, frozenset[str]]] = {"rice_paddy": frozenset({"water_level"})}
+
+
+def compared(profile: str | None, quantity: str) -> bool:
+    """Whether drift of `quantity` is judged against the neighbours on a site of `profile`."""
+    return quantity in DRIFT_QUANTITIES and quantity not in NOT_COMPARED_IN.get(profile or "", ())
 DAY_BINS: Final = 48
 PROFILE_MEMORY: Final = 42  # readings per bin: about a week at 5-min readings
 
@@ -154,6 +169,9 @@ class PeerDrift:
         self.pairs: dict[str, NeighbourDrift] = {}
         self.peer_names: list[str] = []
         self.active = False
+        self.fall_only = quantity in FALL_ONLY
+        self.own_mean: float | None = None  # fall-only quantities: the node's own day-long mean
+        self.own_ts = 0
 
     def update(self, v: float, peers: dict[str, float], ts: int) -> bool:
         alarms = 0
@@ -162,8 +180,22 @@ class PeerDrift:
             if pair is None:
                 pair = self.pairs[peer] = NeighbourDrift(self.quantity)
             alarms += pair.update(v - pv, ts)
-        self.active = len(peers) >= 2 and alarms > len(peers) / 2
-        return self.active
+        drifted = len(peers) >= 2 and alarms > len(peers) / 2
+        if self.fall_only:
+            drifted = self._fallen(v, ts, drifted)
+        self.active = drifted
+        return drifted
+
+    def _fallen(self, v: float, ts: int, drifted: bool) -> bool:
+        mean = self.own_mean
+        if mean is None:
+            self.own_mean, self.own_ts = v, ts
+            return False
+        fallen = drifted and v < mean - DRIFT_MIN[self.quantity]
+        if not drifted:  # frozen while the pairs alarm, so a slow fall is not learned as normal
+            self.own_mean = mean + min(1.0, (ts - self.own_ts) / OWN_MEMORY_MS) * (v - mean)
+        self.own_ts = ts
+        return fallen
 
 
 # In a mechanically ventilated barn CO2 and NH3 are diluted by the same air exchange, so the ratio of NH3

@@ -29,7 +29,7 @@ from analytics.derived import (
     uia,
     vpd,
 )
-from analytics.drift import DRIFT_QUANTITIES, PeerDrift, TracerDrift
+from analytics.drift import PeerDrift, TracerDrift, compared
 from analytics.expr import compile_expr
 from analytics.faults import SeriesFaults, is_sentinel
 from analytics.forecast import DoForecast, WetRun, _day_of_year
@@ -413,7 +413,7 @@ class Engine:
                 if t_ == ts:
                     good[q] = v_
         for q, v in good.items():
-            if q in DRIFT_QUANTITIES:
+            if compared(profile, q):
                 self._neighbour_drift(ns, q, v, ts)
         if profile in BARNS and "nh3" in good and "co2" in good:
             if ns.tracer is None:

@@ -116,3 +116,36 @@ def test_a_drifting_nh3_cell_is_found_against_the_barns_own_co2() -> None:
 
 def test_the_daily_manure_routine_is_not_an_nh3_drift() -> None:
     assert _barn_gases(nh3_offset=0.0).of("nh3.drift") == []
+
+
+def _ponds(fall_c: float = 0.0, refill: tuple[str, ...] = (), site: str = "t-pond-1") -> Feeder:
+    """Three ponds of one site losing ~1 cm a day; from day 2, pond c's level probe drifts down by
+    `fall_c` cm over 5 h, and the ponds in `refill` are refilled by 10 cm over 2 h."""
+    rnd = random.Random(8)
+    f = Feeder(Engine(), site)
+    start = 2 * DAY
+    for i in range(3 * DAY):
+        for node, level in (("a", 120.0), ("b", 135.0), ("c", 160.0)):
+            v = level - i / DAY + rnd.gauss(0, 0.3)
+            if i >= start and node in refill:
+                v += 10.0 * min(1.0, (i - start) / 24)
+            if i >= start and node == "c":
+                v -= fall_c * min(1.0, (i - start) / 60)
+            f.send(node, MIDNIGHT_ICT + i * STEP, {"water_level": round(v, 1), "water_temp": 28.0})
+    return f
+
+
+def test_a_pond_level_probe_drifting_down_alerts_its_node() -> None:
+    drift = _ponds(fall_c=12.0).of("water_level.drift", "firing")
+    assert {e.node for e in drift} == {"c"}
+
+
+@pytest.mark.parametrize("refill", [("a", "b"), ("c",)])
+def test_refilling_ponds_is_not_a_level_drift(refill: tuple[str, ...]) -> None:
+    """Two neighbours refilled together leave pond c lower than both, but c's own level did not fall."""
+    assert _ponds(refill=refill).of("water_level.drift") == []
+
+
+def test_a_paddys_water_level_is_not_judged_for_drift() -> None:
+    """Paddies are drained on purpose (alternate wetting and drying): a fast fall is management."""
+    assert _ponds(fall_c=12.0, site="t-rice-1").of("water_level.drift") == []
