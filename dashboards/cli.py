@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from dashboards.settings import DashboardsSettings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
@@ -90,20 +94,63 @@ def check_cmd(
 
 @app.command("sites")
 def sites_cmd(
-    file: Path = typer.Argument(..., help="YAML list of {site, profile, lat, lon, name}."),
+    file: Path = typer.Argument(None, help="YAML list of {site, profile, lat, lon, name}, or a sim manifest."),
+    registry: str = typer.Option(None, "--registry",
+                                 help="Map every site of this fleet registry instead (env RUONGSO_REGISTRY_URL)."),
+    every: str = typer.Option(None, "--every", help="With the registry: sync again every DURATION (e.g. 1m) "
+                              "until stopped, for a service or a systemd unit."),
     influx_url: str = typer.Option(None, "--influx-url", help="Default: RUONGSO_INFLUX_URL."),
     influx_db: str = typer.Option(None, "--influx-db", help="Default: RUONGSO_INFLUX_DB."),
 ) -> None:
     """Write the sites' coordinates and production types (measurement site_info) for the boards."""
     from dashboards import sites
+    from dashboards.settings import DashboardsSettings
+    from ruongso.durations import parse_duration
     from ruongso.influx import InfluxClient, InfluxError
-    from ruongso.settings import ServiceSettings, SettingsError, build
+    from ruongso.settings import SettingsError, build
 
+    if file is not None and registry is not None:
+        raise _fail("give a sites FILE or --registry, not both")
     try:
-        s = build(ServiceSettings, influx_url=influx_url, influx_db=influx_db)
+        s = build(DashboardsSettings, influx_url=influx_url, influx_db=influx_db,
+                  registry_url=None if file is not None else registry)
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+    url = s.registry_url
+    if file is None and url is None:
+        raise _fail("nothing to load: give a sites FILE, or --registry URL (or set RUONGSO_REGISTRY_URL)")
+    if every is not None:
+        if file is not None:
+            raise _fail("--every re-reads the registry; a sites FILE is loaded once")
+        try:
+            every_s = parse_duration(every)
+        except ValueError as exc:
+            raise _fail(f"--every: {exc}") from None
+        if every_s < 1:
+            raise _fail(f"--every {every!r}: at least 1s")
+        from dashboards.registry_sites import keep_in_step
+
+        raise typer.Exit(keep_in_step(s, str(url), every_s))
+    if file is None:
+        _sites_from_registry(s, str(url))
+        return
+    try:
         found = sites.load(file)
         with InfluxClient(s.influx_url, s.influx_db, s.influx_user, s.influx_password) as client:
             client.write(sites.lines(found))
-    except (SettingsError, sites.SiteError, InfluxError) as exc:
+    except (sites.SiteError, InfluxError) as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"wrote {len(found)} sites to {s.influx_url} database {s.influx_db}")
+
+
+def _sites_from_registry(s: DashboardsSettings, registry_url: str) -> None:
+    from dashboards.registry_sites import report_lines, sync_once
+    from dashboards.sites import SiteError
+    from ruongso.influx import InfluxError
+
+    try:
+        found, result = sync_once(s, registry_url)
+    except (SiteError, InfluxError) as exc:
+        raise _fail(str(exc)) from None
+    for line in report_lines(s, found, result):
+        typer.echo(line)

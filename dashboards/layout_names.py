@@ -1,13 +1,13 @@
 """Names from docs/influx-schema.md that the boards query, in one place.
 
-`site_info` is not (yet) in that document: it is the one addition the boards need, because sites'
-coordinates and production types live in the registry, which Grafana cannot read with its built-in
-data sources. One point per site, rewritten whenever the site changes:
+`site_info` is the one addition the boards need, because sites' coordinates and production types live in
+the registry, which Grafana cannot read with its built-in data sources. One series per (site, profile):
 
-    site_info,site=<slug>,profile=<profile id> lat=<float>,lon=<float>,name="<display name>" <ms>
+    site_info,site=<slug>,profile=<profile id> lat=<float>,lon=<float>,name="<display name>",source="registry|file" <ms>
 
-Written by `ruongso dashboards sites FILE` today (docs/operations.md); the registry should write it
-when a site is created or edited. Boards read it without a time filter (the last point per site).
+Kept in step with the registry by `ruongso dashboards sites --registry URL [--every 1m]`
+(dashboards/registry_sites.py), or loaded from a file (docs/operations.md). Boards read it without a time
+filter (the last point per site).
 """
 
 from __future__ import annotations
