@@ -166,7 +166,7 @@ def keep_in_step(s: DashboardsSettings, registry_url: str, every_s: float) -> in
             if result.written or result.removed or said != last:
                 event(log, "site_info_synced", on_map=result.on_map, written=",".join(result.written) or "-",
                       removed=",".join(result.removed) or "-", notes=" | ".join(notes(found)) or "-")
-        except (SiteError, InfluxError) as exc:
+        except (ValueError, InfluxError) as exc:  # SiteError, or a database name InfluxDB would refuse
             said = (str(exc),)
             if said != last:
                 event(log, "site_info_sync_failed", logging.WARNING, error=str(exc))

@@ -232,3 +232,10 @@ def test_every_keeps_the_map_in_step_until_stopped_and_waits_for_a_registry_not_
     text = log.read_text()
     assert text.count("site_info_sync_failed") == 1, "a failure that repeats is logged once"
     assert "site_info_synced" in text and "site_info_sync_stopped" in text and "Traceback" not in text
+
+
+def test_a_database_name_influxdb_would_refuse_is_a_one_line_error(registry: tuple[str, Connection]) -> None:
+    url, conn = registry
+    add_site(conn, "lua-1", "Lúa 1", "rice_paddy", lat=20.81, lon=106.40)
+    result = runner.invoke(app, ["sites", "--registry", url, "--influx-db", "farm; DROP"], env=NO_ENV)
+    assert result.exit_code == 1 and "not a valid identifier" in result.output and "Traceback" not in result.output
