@@ -2,8 +2,9 @@
 
 Everything runs as child processes that meet only through MQTT and InfluxDB, exactly as in a
 deployment: a private Mosquitto and InfluxDB (data in a folder of the run), `ruongso sim`,
-`ruongso ingest` and, when installed, `ruongso analytics run`. The demo itself is one more MQTT
-subscriber that shows the latest readings per node and prints alerts as they arrive.
+`ruongso ingest` and, when installed, `ruongso analytics run` and `ruongso api serve` (over a throwaway
+registry of the simulated farm, ruongso/demo_api.py). The demo itself is one more MQTT subscriber that
+shows the latest readings per node and prints alerts as they arrive.
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ from contract.alerts import AlertEvent, decode_alert
 from contract.wire import Reading, WireError, decode_telemetry
 from ruongso import profiles
 from ruongso.influx import InfluxClient, InfluxError
-from ruongso.local_services import Influxd, Mosquitto, ServiceError, die_with_parent
+from ruongso.local_services import Influxd, Mosquitto, ServiceError, die_with_parent, free_port
 from ruongso.mqtt import connect_and_wait, make_client, parse_mqtt_url
 
 if TYPE_CHECKING:
+    from ruongso.demo_api import DemoApi
     from ruongso.demo_screen import Screen
 
 DB = "farm"
@@ -52,6 +54,7 @@ class DemoOptions:
     data_dir: Path
     keep_data: bool
     plain: bool
+    api: bool = True
 
 
 @dataclass
@@ -94,7 +97,7 @@ class FarmView:
 class Child:
     """A `ruongso <part>` child process with its output in a log file of the run."""
 
-    def __init__(self, name: str, args: list[str], run_dir: Path) -> None:
+    def __init__(self, name: str, args: list[str], run_dir: Path, env: dict[str, str] | None = None) -> None:
         self.name = name
         self.log_path = run_dir / f"{name}.log"
         self._log: IO[bytes] = open(self.log_path, "wb")  # noqa: SIM115 - lives as long as the child
@@ -103,6 +106,7 @@ class Child:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            env=env,
             start_new_session=True,
             # A demo killed outright (terminal closed, kill -9) must not leave its services running.
             preexec_fn=die_with_parent,
@@ -136,6 +140,11 @@ def _available(module: str) -> bool:
         return False
 
 
+def api_available() -> bool:
+    """`ruongso api serve` needs the `server` extra (FastAPI, uvicorn); without it the demo runs without API."""
+    return all(_available(m) for m in ("api.app", "fastapi", "uvicorn"))
+
+
 class Demo:
     def __init__(self, opts: DemoOptions) -> None:
         self.opts = opts
@@ -147,6 +156,9 @@ class Demo:
         self.manifest: dict[str, Any] = {}
         self.stop_event = threading.Event()
         self.screen: Screen | None = None
+        self.api: DemoApi | None = None
+        # Why the API is not running although asked for (shown once), or None.
+        self.api_missing: str | None = None
 
     # --- start and stop ------------------------------------------------------------------------
 
@@ -175,8 +187,54 @@ class Demo:
                                     "--influx-db", DB, "--state-file", str(self.run_dir / "analytics-state.json")],
                       self.run_dir)
             )
+        api = self._start_api() if self.opts.api else None
         self._wait_for_log(self.children[0], "mqtt_subscribed")
-        self.children.append(Child("sim", self._sim_args(), self.run_dir))
+        sim = Child("sim", self._sim_args(), self.run_dir)
+        self.children.append(sim)
+        if api is not None:
+            self._register_farm_and_wait_for_api(*api, sim)
+
+    def _start_api(self) -> tuple[DemoApi, Child] | None:
+        """Started early, beside ingest: it imports FastAPI while the rest comes up."""
+        if not api_available():
+            self.api_missing = "API off: the server extra is not installed (pip install 'ruongso[server]')"
+            return None
+        from registry.db import RegistryError
+        from ruongso import demo_api
+
+        try:
+            registry_url, token = demo_api.create_registry(self.run_dir / "registry.db")
+        except (RegistryError, OSError) as exc:
+            raise DemoError(f"cannot create the demo's registry: {exc}") from None
+        port = free_port()
+        api = demo_api.DemoApi(f"http://127.0.0.1:{port}", token, registry_url)
+        child = Child(
+            "api",
+            ["api", "serve", "--host", "127.0.0.1", "--port", str(port), "--registry", registry_url,
+             "--influx-url", self.influxd.url, "--influx-db", DB, "--mqtt-url", self.broker.url],
+            self.run_dir, env=demo_api.api_env(),
+        )
+        self.children.append(child)
+        return api, child
+
+    def _register_farm_and_wait_for_api(self, api: DemoApi, api_child: Child, sim: Child,
+                                        timeout: float = 60.0) -> None:
+        from registry.db import RegistryError
+        from ruongso import demo_api
+
+        try:
+            self.manifest = demo_api.read_manifest(self.run_dir / "sites.json", sim.alive)
+            demo_api.register_farm(api.registry_url, self.manifest, self.opts.interval)
+        except RegistryError as exc:
+            raise DemoError(f"cannot register the simulated farm for the API: {exc}\n{sim.tail()}") from None
+        deadline = time.monotonic() + timeout
+        while not demo_api.answers_health(api.url):
+            if not api_child.alive():
+                raise DemoError(f"the API stopped at start (run with --no-api to do without):\n{api_child.tail()}")
+            if time.monotonic() > deadline:
+                raise DemoError(f"the API did not answer {api.url}/healthz within {timeout:.0f} s:\n{api_child.tail()}")
+            time.sleep(0.2)
+        self.api = api
 
     @staticmethod
     def _wait_for_log(child: Child, word: str, timeout: float = 30.0) -> None:
@@ -304,6 +362,7 @@ def run_demo(opts: DemoOptions) -> None:
     failed: list[Child] = []
     try:
         demo.start()
+        demo.screen.services_ready()
         demo.screen.run(deadline)
     except KeyboardInterrupt:
         pass

@@ -21,14 +21,18 @@ def command(
     data_dir: Path = typer.Option(Path("demo-data"), "--data-dir", help="Where the private services keep data."),
     keep_data: bool = typer.Option(False, "--keep-data", help="Keep the data folder after the run."),
     plain: bool = typer.Option(False, "--plain", help="Print lines instead of a live table (for logs, CI)."),
+    api: bool = typer.Option(
+        True, "--api/--no-api",
+        help="Also serve the HTTP API over a throwaway registry, with an admin token for this run (printed once).",
+    ),
 ) -> None:
-    """Start a private Mosquitto and InfluxDB, simulated nodes and every service; show readings live."""
+    """Start a private Mosquitto and InfluxDB, simulated nodes and every service (API too); show readings live."""
     from ruongso.demo import DemoError, DemoOptions, run_demo
 
     if speed > 1 and minutes is None:
         typer.echo("error: --speed above 1 needs --minutes (the simulated span must end now)", err=True)
         raise typer.Exit(2)
-    opts = DemoOptions(minutes, sites, nodes_per_site, interval, speed, faults, seed, data_dir, keep_data, plain)
+    opts = DemoOptions(minutes, sites, nodes_per_site, interval, speed, faults, seed, data_dir, keep_data, plain, api)
     try:
         run_demo(opts)
     except DemoError as exc:

@@ -1,5 +1,6 @@
-"""What `ruongso demo` shows: a live table of nodes and latest readings (rich), alerts printed as
-they arrive, and a closing summary. `--plain` prints status lines instead, for logs and CI."""
+"""What `ruongso demo` shows: the API's address and this run's token with example requests (once), a
+live table of nodes and latest readings (rich), alerts printed as they arrive, and a closing summary.
+`--plain` prints status lines instead, for logs and CI."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from rich.text import Text
 
 from contract.alerts import AlertEvent
 from contract.quantities import QUANTITIES
+from ruongso.demo import DB
 from ruongso.vi_format import format_number
 
 if TYPE_CHECKING:
@@ -51,6 +53,33 @@ class Screen:
         if e.state == "resolved":
             style = "green"
         self.console.print(Text(alert_line(e), style=style))
+
+    def services_ready(self) -> None:
+        """Printed once, above the live table: the token is shown nowhere else and stored only hashed."""
+        d = self.demo
+        self.console.print(Text(f"Broker {d.broker.url}, InfluxDB {d.influxd.url} (database {DB})"), soft_wrap=True)
+        api = d.api
+        if api is None:
+            if d.api_missing:
+                self.console.print(Text(d.api_missing, style="yellow"), soft_wrap=True)
+            self.console.file.flush()
+            return
+        site = api.example_site(d.manifest)
+        lines = [
+            f"API {api.url} (docs: {api.url}/docs) — admin token for this run only, gone when it stops:",
+            f"  {api.token}",
+            "Try:",
+            *(f"  {line}" for line in api.curl_lines(site)),
+        ]
+        # soft_wrap: a token or curl line broken at the terminal's width could not be copied whole.
+        self.console.print(Text("\n".join(lines)), soft_wrap=True)
+        if self.plain:
+            self.console.print(self._api_line(), soft_wrap=True)
+        self.console.file.flush()
+
+    def _api_line(self) -> str:
+        api = self.demo.api
+        return f"API: {api.url}  (token above; Authorization: Bearer …)" if api is not None else ""
 
     def _refresh_figures(self) -> tuple[int, Counter[str]]:
         if time.monotonic() - self._figures_at > 3:
@@ -93,7 +122,8 @@ class Screen:
             next_line = 0.0
             while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
                 if time.monotonic() >= next_line:
-                    self.console.print(self._header())
+                    # Text: the header's "[ingest:chạy, …]" is not rich markup.
+                    self.console.print(Text(self._header()))
                     next_line = time.monotonic() + 10
                 self._check_children()
                 stop.wait(0.5)
@@ -101,7 +131,10 @@ class Screen:
         with Live(console=self.console, refresh_per_second=2, screen=False) as live:
             self._live = live
             while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
-                live.update(Group(Text(self._header(), style="bold"), self._table()))
+                parts: list[Any] = [Text(self._header(), style="bold")]
+                if self.demo.api is not None:
+                    parts.append(Text(self._api_line(), style="cyan"))
+                live.update(Group(*parts, self._table()))
                 self._check_children()
                 stop.wait(0.5)
 
