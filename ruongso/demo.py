@@ -99,6 +99,7 @@ class Child:
 
     def __init__(self, name: str, args: list[str], run_dir: Path, env: dict[str, str] | None = None) -> None:
         self.name = name
+        self._terminated = False
         self.log_path = run_dir / f"{name}.log"
         self._log: IO[bytes] = open(self.log_path, "wb")  # noqa: SIM115 - lives as long as the child
         self.proc = subprocess.Popen(
@@ -121,9 +122,15 @@ class Child:
         except OSError:
             return ""
 
+    def terminate(self) -> None:
+        # Once only: a second SIGTERM may cut a graceful shutdown short (uvicorn forces its exit).
+        if self.proc.poll() is None and not self._terminated:
+            self._terminated = True
+            self.proc.send_signal(signal.SIGTERM)
+
     def stop(self, timeout: float = 20.0) -> int | None:
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.terminate()
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -226,6 +233,8 @@ class Demo:
             self.manifest = demo_api.read_manifest(self.run_dir / "sites.json", sim.alive)
             demo_api.register_farm(api.registry_url, self.manifest, self.opts.interval)
         except RegistryError as exc:
+            if not sim.alive():
+                raise DemoError(f"sim stopped at start:\n{sim.tail()}") from None
             raise DemoError(f"cannot register the simulated farm for the API: {exc}\n{sim.tail()}") from None
         deadline = time.monotonic() + timeout
         while not demo_api.answers_health(api.url):
@@ -289,9 +298,12 @@ class Demo:
             child.stop()
         if self.services:
             self._wait_for_ingest_to_catch_up()
-        for child in self.children:
-            if child not in producers:
-                child.stop()
+        rest = [c for c in self.children if c not in producers]
+        # Signalled together, they shut down side by side: the demo stops as fast as its slowest child.
+        for child in rest:
+            child.terminate()
+        for child in rest:
+            child.stop()
         with contextlib.suppress(Exception):
             self.client.loop_stop()
             self.client.disconnect()
