@@ -18,6 +18,15 @@ The score is built for alerting on streams of any cadence:
 - an excursion is scored at its onset: each row scores only what it adds to the anomaly already reported
   (the score of the rows before, fading by `fade` a row), so one persisting event is one alert, not a run of
   them, and a larger second event inside it still scores.
+- the score says how RARE the deviation is for this stream, not only how many noise units it is: it is
+  capped by the share of past excursion onsets and normal rows at least as far out (a decaying
+  histogram of log magnitudes over about `rare_memory` rows, `analytics.detectors.base.TailRarity`,
+  with the Gaussian tail of z weighted as `prior_rows` rows while the record is young): what comes once
+  in 100 rows or more often scores 0, ten times rarer about 0.63. Magnitudes are kept in the noise unit
+  the stream had after the grace period, so a change of the unit (on a mostly-zero stream it is the
+  smallest step seen so far) does not make routine bursts look new. On a clean stream the cap rarely
+  bites; on a zero-inflated or bursty one (median and spread 0, news bursts every day) a burst the
+  stream produces routinely scores low, and one beyond what it has rarely shown scores high.
 The score is 0 during the grace period.
 """
 
@@ -28,7 +37,7 @@ from bisect import bisect_left, insort
 from collections import deque
 from typing import Any
 
-from analytics.detectors.base import z_to_score
+from analytics.detectors.base import TailRarity, rarity_to_score, z_to_score
 
 DAY_S = 86400.0
 
@@ -52,11 +61,13 @@ class SeasonalRobust:
         scale_memory: int = 200,
         z0: float = 3.5,
         fade: float = 0.9,
+        rare_memory: int = 4096,
+        prior_rows: int = 64,
     ) -> None:
         self._params: dict[str, Any] = {
             "grace": grace, "short": short, "long": long, "day_bins": day_bins,
             "profile_days": profile_days, "shift_run": shift_run, "scale_memory": scale_memory, "z0": z0,
-            "fade": fade,
+            "fade": fade, "rare_memory": rare_memory, "prior_rows": prior_rows,
         }
         self.grace = grace
         self.long = long
@@ -93,6 +104,9 @@ class SeasonalRobust:
         self._run = 0
         self._res = math.inf
         self._prev: float | None = None
+        self._prev_zg = 0.0
+        self._ref_unit = 0.0
+        self._rarity = TailRarity(memory=rare_memory, prior_rows=prior_rows)
 
     @property
     def noise(self) -> float:
@@ -150,6 +164,7 @@ class SeasonalRobust:
                 p = self._prof[b]
         y = x - p
         floor = max(self._res if self._res < math.inf else 0.0, 1e-9 * (abs(x) + 1.0))
+        unit = max(1.2533 * self._scale_raw, floor)
 
         z_short = 0.0
         r_raw = r_adj = 0.0
@@ -179,12 +194,30 @@ class SeasonalRobust:
         z = max(z_short, 0.7 * z_long)
         self.last_z = z
         self.last_z_short = z_short if self.n > self.grace else 0.0
-        if self.n <= self.grace:
+        zg = z / self._gap
+        # How rare this deviation is among the stream's own (judged before it is learned). The record is
+        # kept in the noise unit the stream had when it began (so unit-free), not in today's: on a
+        # mostly-zero stream the unit is the smallest step seen so far, and one smaller step would
+        # otherwise make every later burst look twice as large as the ones before.
+        if self._ref_unit == 0.0 and self.n > self.grace:
+            self._ref_unit = unit
+        mag = zg * unit / self._ref_unit if self._ref_unit > 0.0 else zg
+        score_z = z_to_score(zg, self.z0)
+        score = score_z
+        if score > 0.0:  # no more than how rare a deviation this far out is for this stream
+            score = min(score, rarity_to_score(self._rarity.tail_share(mag, zg)))
+        # The record counts events, not rows: the rows that carry an excursion on are left out, so a
+        # long one does not make itself routine.
+        onset = self._prev_zg <= self.z0
+        self._prev_zg = zg
+        if self.n <= self.grace:  # the noise scale is still being learned: z is not yet the stream's
             return 0.0
-        score = z_to_score(z / self._gap, self.z0)
-        # Only what this row adds to the excursion already reported counts (one event, one alert).
+        if onset:
+            self._rarity.add(mag)
+        # Only what this row adds to the excursion already reported counts (one event, one alert);
+        # the rows that carry an excursion on count as reported at the size of their deviation.
         out = max(0.0, score - self._reported)
-        self._reported = max(self._reported * self.fade, score)
+        self._reported = max(self._reported * self.fade, score if onset else score_z)
         return out
 
     def _learn(self, x: float, y: float, b: int, r_raw: float, r_adj: float, z_short: float, z_long: float) -> None:

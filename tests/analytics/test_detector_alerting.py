@@ -38,3 +38,20 @@ def test_a_move_after_a_long_gap_in_the_timestamps_is_judged_as_a_stale_predicti
     after_gap = [t + (8 * 3600.0 if i >= 300 else 0.0) for i, t in enumerate(regular)]
     assert _scores(values, regular)[300] > 0.5
     assert _scores(values, after_gap)[300] < 0.1
+
+
+def test_on_a_zero_inflated_stream_routine_bursts_score_low_and_one_ten_times_larger_scores_high() -> None:
+    # Like a load balancer's spare capacity: mostly exact zeros (median and spread 0), with a burst of
+    # 0.1-3 about once an hour (5-minute rows); then one burst ten times larger than any before.
+    rnd = random.Random(3)
+    values = [rnd.uniform(0.1, 3.0) if rnd.random() < 0.08 else 0.0 for _ in range(3000)]
+    burst_rows = [i for i in range(1000, 2990) if values[i] > 0.0]
+    values[2995] = 30.0
+    scores = _scores(values, [T0 + i * STEP for i in range(len(values))])
+    burst_scores = sorted(scores[i] for i in burst_rows)
+    assert len(burst_scores) > 100
+    # Bursts the stream makes routinely: 4 in 5 score nothing, the largest of them (the top few per cent)
+    # stay under an alert; a raw z score puts every one of them at ≈ 1 (median and spread are 0).
+    assert burst_scores[int(0.8 * len(burst_scores))] == 0.0
+    assert burst_scores[-1] < 0.5
+    assert scores[2995] > 0.9
