@@ -6,9 +6,11 @@ its own readings. So each node keeps, for each peer, the difference between its 
   (memory `MEMORY` readings, about two days at 5-min readings) while nothing is wrong;
 - a step that stays (one barn's fans switching to another stage) moves the baseline with it: a step
   happens between two readings, a drift spreads over many;
-- the departure from the baseline, smoothed over `SMOOTH` readings, is judged against the quantity's
-  smallest drift worth a technician's visit (`DRIFT_MIN`); a pair alarms after `SUSTAIN` consecutive
-  readings beyond it, and calms after `CALM` readings back inside half of it.
+- the departure from the baseline, smoothed over `SMOOTH` readings, is judged against the larger of the
+  quantity's smallest drift worth a technician's visit (`DRIFT_MIN`) and `SPREAD_K` times the pair's
+  usual departure (two ponds' oxygen differ more by nature than two thermometers in one field); a pair
+  alarms after `SUSTAIN` consecutive readings beyond it, and calms after `CALM` readings back inside
+  half of it.
 A node drifts when it has drifted from most of its peers (at least two), which also tells the drifting
 node from the ones it is compared with.
 A departure that lasts `RELEARN_DAYS` is taken as the pair's new normal (a moved node), so an alarm
@@ -68,6 +70,8 @@ class NeighbourDrift:
     LEARN = 144
     LEARN_MS = 86_400_000  # a whole day, so the baseline is the difference's daily mean
     MEMORY = 576
+    SPREAD_K = 6.0  # the departure that alarms: at least this many times the pair's usual departure …
+    SPREAD_MEMORY = 2000  # … learned over the first day, then slowly (about a week) while all is well
     SMOOTH = 4
     STEP_J = 10.0  # a step: the 3-reading median moves this many one-reading noise units …
     STEP_WINDOW: Final = 6  # … between the first and the last three of these readings, in one reading
@@ -89,6 +93,7 @@ class NeighbourDrift:
         self.noise = 0.0  # mean absolute one-reading change of the difference
         self.prev: float | None = None
         self.window: deque[float] = deque(maxlen=self.STEP_WINDOW)
+        self.spread = 0.0  # mean absolute departure from the baseline while nothing is wrong
         self.over = 0
         self.calm = 0
         self.active = False
@@ -117,12 +122,14 @@ class NeighbourDrift:
         if n <= self.LEARN or ts - self.first_ts < self.learn_ms:
             self.base += (d_raw - self.base) / n
             self.smooth = d - self.base
+            self.spread += (abs(self.smooth) - self.spread) / n
             self._learn_profile(b, d_raw)
             return False
         if not self.active and len(self.window) == self.STEP_WINDOW:
             self._absorb_step()
         self.smooth += (d - self.base - self.smooth) / self.SMOOTH
-        limit = self.floor
+        # Nodes that differ more by nature (two ponds' oxygen, two barns' air) need a larger departure.
+        limit = max(self.floor, self.SPREAD_K * self.spread)
         size = abs(self.smooth)
         if self.active:
             self.calm = self.calm + 1 if size < limit / 2 else 0
@@ -136,6 +143,7 @@ class NeighbourDrift:
             return True
         if size < limit / 2:
             self.base += (d - self.base) / self.MEMORY
+            self.spread += (size - self.spread) / self.SPREAD_MEMORY
             self._learn_profile(b, d_raw)
         return False
 
