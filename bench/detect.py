@@ -153,15 +153,20 @@ def _observable(rec, clean: dict[tuple[str, int], dict[str, float]], interval_ms
         return abs(rec.value - c) >= 3 * max(abs(c - before), abs(after - c))
     if rec.kind == "drift":
         # The simulator keeps a drifting value inside the plausible range, so a drift towards a bound the
-        # signal already sits near (wind drifting below a calm 1 m/s, NH3 below 5 ppm) is flattened there:
-        # observable when the sent value departed from the true one by a quarter of a typical excursion.
-        worst, ts = 0.0, rec.start
+        # signal already sits near (wind drifting below a calm 1 m/s, CO2 below 100 ppm) is pinned there:
+        # observable as a drift when the sent value left the true one by a quarter of a typical excursion
+        # and was not pinned flat for half the fault (a flat line is what a stuck probe looks like).
+        worst, flat, longest, last, n, ts = 0.0, 0, 0, math.nan, 0, rec.start
         while ts <= rec.end:
             c, v = clean.get((rec.node, ts), {}).get(rec.quantity), sent.get((rec.node, ts), {}).get(rec.quantity)
             if c is not None and v is not None and math.isfinite(v):
+                n += 1
                 worst = max(worst, abs(v - c))
+                flat = flat + 1 if v == last else 1
+                longest = max(longest, flat)
+                last = v
             ts += interval_ms
-        return worst >= 0.25 * FAULT_SCALE[rec.quantity]
+        return worst >= 0.25 * FAULT_SCALE[rec.quantity] and longest < max(STUCK_MIN, n / 2)
     if rec.kind != "stuck":
         return True
     seen = set()
