@@ -85,7 +85,7 @@ class SeriesFaults:
 
     def __init__(self, quantity: str) -> None:
         self.quantity = quantity
-        self.detector = SeasonalRobust()
+        self.detector = SeasonalRobust(scoring=False)  # only its noise and z are read here
         self.n = 0
         self.prev: float | None = None
         self.prev2: float | None = None

@@ -63,11 +63,12 @@ class SeasonalRobust:
         fade: float = 0.9,
         rare_memory: int = 4096,
         prior_rows: int = 64,
+        scoring: bool = True,
     ) -> None:
         self._params: dict[str, Any] = {
             "grace": grace, "short": short, "long": long, "day_bins": day_bins,
             "profile_days": profile_days, "shift_run": shift_run, "scale_memory": scale_memory, "z0": z0,
-            "fade": fade, "rare_memory": rare_memory, "prior_rows": prior_rows,
+            "fade": fade, "rare_memory": rare_memory, "prior_rows": prior_rows, "scoring": scoring,
         }
         self.grace = grace
         self.long = long
@@ -107,6 +108,9 @@ class SeasonalRobust:
         self._prev_zg = 0.0
         self._ref_unit = 0.0
         self._rarity = TailRarity(memory=rare_memory, prior_rows=prior_rows)
+        # The live sensor checks read only `noise` and `last_z_short`: without `scoring` the score (and
+        # its rarity record) is not kept, which saves about a microsecond a reading.
+        self.scoring = scoring
 
     @property
     def noise(self) -> float:
@@ -194,6 +198,8 @@ class SeasonalRobust:
         z = max(z_short, 0.7 * z_long)
         self.last_z = z
         self.last_z_short = z_short if self.n > self.grace else 0.0
+        if not self.scoring:
+            return 0.0
         zg = z / self._gap
         # How rare this deviation is among the stream's own (judged before it is learned). The record is
         # kept in the noise unit the stream had when it began (so unit-free), not in today's: on a
