@@ -78,6 +78,9 @@ SPIKE_MIN_STEPS: Final = 5  # a spike is at least this many resolution steps (on
 KNOWN_RESOLUTION: Final[dict[str, float]] = {"rain": 0.2794}
 SPIKE_Z_BY_QUANTITY: Final[dict[str, float]] = {"wind_speed": 8.0}  # gusts are short by nature
 GOOD_TO_CLEAR: Final = 3
+# A reading more than this many usual intervals after the one before it comes after a gap (a dropout):
+# the reading before the gap says nothing about it, so a spike there is judged by the two readings after.
+GAP_INTERVALS: Final = 3
 
 
 class SeriesFaults:
@@ -109,6 +112,8 @@ class SeriesFaults:
         self.last_spike_ts = -1
         # ts, value, the value before it, its z, whether the two values before it were equal
         self.candidate: tuple[int, float, float, float, bool] | None = None
+        self.interval = 0.0  # the usual time between readings, ms
+        self.after_gap: list[tuple[int, float]] = []  # the first readings after a gap, until judged
         self.spike_z = SPIKE_Z_BY_QUANTITY.get(quantity, SPIKE_Z)
         self.physical_drift = False
         self.night_glow = 0
@@ -219,10 +224,21 @@ class SeriesFaults:
         noise = self.detector.noise  # as it was before this reading
         self.detector.update(v, ts / 1000.0)
         z = self.detector.last_z_short
-        if self.prev is not None and self._jump(ts, v, z, noise):
+        gap = self.interval > 0 and ts - self.prev_ts > GAP_INTERVALS * self.interval
+        if self.after_gap:
+            self._judge_after_gap(ts, v, noise, good)
+        if gap:
+            self.after_gap = [(ts, v)]  # held until the next two readings say whether it was a spike
+        elif self.prev is not None and self._jump(ts, v, z, noise):
             self.candidate = (ts, v, self.prev, math.inf if z < SPIKE_Z_EXACT else z, self.prev2 == self.prev)
         elif not self.stuck:
             good.append((ts, v))
+        if self.prev_ts:
+            dt = ts - self.prev_ts
+            if dt > 0 and not self.interval:
+                self.interval = dt
+            elif dt > 0:
+                self.interval += (min(dt, 3 * self.interval) - self.interval) / 32
         if self.prev is not None and 0 < abs(v - self.prev) < self.res:
             self.res = abs(v - self.prev)
         self.prev2, self.prev, self.prev_ts = self.prev, v, ts
@@ -247,6 +263,21 @@ class SeriesFaults:
                 self.physical_drift = True
             elif off < limit / 2:
                 self.physical_drift = False
+
+    def _judge_after_gap(self, ts: int, v: float, noise: float, good: list[tuple[int, float]]) -> None:
+        """The first reading after a gap is a spike when the next two agree with each other and not with it."""
+        held = self.after_gap
+        held.append((ts, v))
+        if len(held) < 3:
+            return
+        (t1, v1), (_t2, v2), (_t3, v3) = held
+        self.after_gap = []
+        jump = abs(v1 - v2)
+        big = jump >= SPIKE_MIN_STEPS * self.res if self.res < math.inf else jump > 0
+        if big and jump >= self.spike_z * noise and abs(v3 - v2) < SPIKE_RETURN * jump:
+            self.last_spike_ts = t1
+        elif not self.stuck:
+            good.insert(0, (t1, v1))  # before the readings that came after it
 
     def _jump(self, ts: int, v: float, z_short: float, noise: float) -> bool:
         assert self.prev is not None

@@ -258,3 +258,32 @@ def test_a_fast_moving_quantity_is_stuck_after_the_section_11_six_readings() -> 
     clean = [round(25 + 3 * math.sin(2 * math.pi * i / 288) + rnd.gauss(0, 0.05), 2) for i in range(2016)]
     stuck = _frozen_from(SeriesFaults("air_temp"), clean + [25.0] * 10)
     assert stuck[0] == len(clean) + STUCK_MIN - 1
+
+
+def _after_a_dropout(first: float, then: list[float]) -> Feeder:
+    """Air humidity near 85 % through the night, then 4 h without readings (a dropout) while the morning
+    dried the air to about 62 %: `first` is the first reading after the gap, `then` the ones after it."""
+    rnd = random.Random(7)
+    f = Feeder(Engine(), "t-veg-1")
+    ts = MIDNIGHT_ICT
+    for _ in range(300):
+        f.send("n1", ts, {"air_humidity": round(85 + rnd.gauss(0, 0.8), 1)})
+        ts += 5 * MINUTE
+    ts += 4 * HOUR
+    for v in [first, *then]:
+        f.send("n1", ts, {"air_humidity": v})
+        ts += 5 * MINUTE
+    return f
+
+
+def test_a_spike_just_after_a_dropout_is_judged_by_the_readings_after_it() -> None:
+    """87 % right after the gap is close to the night before it, but far from the morning around it."""
+    f = _after_a_dropout(87.3, [61.6, 61.6, 61.4, 61.9])
+    assert len(f.of("air_humidity.spike", "firing")) == 1
+
+
+def test_a_change_that_happened_during_a_dropout_is_not_a_spike() -> None:
+    f = _after_a_dropout(61.2, [61.6, 61.5, 61.4, 61.9])
+    assert f.of("air_humidity.spike") == []
+    f = _after_a_dropout(75.0, [70.0, 65.0, 61.4, 61.9])  # still drying when the node came back
+    assert f.of("air_humidity.spike") == []
