@@ -56,12 +56,13 @@ OWN_MEMORY_MS: Final = 86_400_000
 # alternate wetting and drying, docs/agronomy.md §2.3), and percolation is fast after an irrigation.
 NOT_COMPARED_IN: Final[dict[str, frozenset[str]]] = {"rice_paddy": frozenset({"water_level"})}
 
+DAY_BINS: Final = 48
+PROFILE_MEMORY: Final = 42  # readings per bin: about a week at 5-min readings
+
 
 def compared(profile: str | None, quantity: str) -> bool:
     """Whether drift of `quantity` is judged against the neighbours on a site of `profile`."""
     return quantity in DRIFT_QUANTITIES and quantity not in NOT_COMPARED_IN.get(profile or "", ())
-DAY_BINS: Final = 48
-PROFILE_MEMORY: Final = 42  # readings per bin: about a week at 5-min readings
 
 
 class NeighbourDrift:
@@ -84,7 +85,7 @@ class NeighbourDrift:
         # With `daily`, the baseline has a time-of-day profile (half-hour bins, about a week's memory),
         # learned over the first two days: for a difference that follows a daily routine.
         self.profile = [0.0] * DAY_BINS if daily else None
-        self.profile_n = [0] * DAY_BINS if daily else None
+        self.profile_n = [0] * DAY_BINS
         self.learn_ms = 2 * self.LEARN_MS if daily else self.LEARN_MS
         self.n = 0
         self.first_ts = -1
@@ -148,12 +149,12 @@ class NeighbourDrift:
         return False
 
     def _profile_at(self, b: int) -> float:
-        if self.profile is None or self.profile_n is None or self.profile_n[b] == 0:
+        if self.profile is None or self.profile_n[b] == 0:
             return 0.0
         return self.profile[b]
 
     def _learn_profile(self, b: int, d_raw: float) -> None:
-        if self.profile is None or self.profile_n is None:
+        if self.profile is None:
             return
         k = self.profile_n[b] = self.profile_n[b] + 1
         self.profile[b] += (d_raw - self.base - self.profile[b]) / min(k, PROFILE_MEMORY)
