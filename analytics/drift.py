@@ -47,16 +47,28 @@ DRIFT_MIN: Final[dict[str, float]] = {
 # fertigation and lowered by leaching, both management of one bed.
 DRIFT_QUANTITIES: Final = frozenset(DRIFT_MIN)
 # Raised by management (one bed irrigated, one pond refilled over a few hours), which looks exactly like
-# a fast drift; but they fall only as fast as evaporation and seepage allow. So only a fall is judged:
-# the node must have drifted from its peers and its own value must have fallen by the drift floor below
-# its own day-long mean (peers that were irrigated or refilled leave the node's own value where it was).
+# a fast drift; but they fall only as fast as evaporation and seepage allow. So a fall is judged: the
+# node must have drifted from its peers and its own value must have fallen by the drift floor below its
+# own day-long mean (peers that were irrigated or refilled leave the node's own value where it was).
+# A rise is judged only when it is no watering: water arrives within an hour or two and then drains, and
+# rain raises every node of a site. So a reading whose lead over the site's other nodes has grown every
+# hour for `RISE_HOURS` hours, by more than a creep and never by a watering's `WATERING` in one hour, is
+# the probe (UNSOURCED ESTIMATES: a slow drip line feeding one probe for hours would pass for a drift;
+# tune per site).
 FALL_ONLY: Final = frozenset({"soil_moisture", "water_level"})
 OWN_MEMORY_MS: Final = 86_400_000
+RISE_HOURS: Final = 4
+WATERING: Final = {"soil_moisture": 2.0, "water_level": 2.0}  # a rise per hour only water brings
 # A paddy's water also falls fast by management: fields are drained on purpose (mid-season drainage,
 # alternate wetting and drying, docs/agronomy.md §2.3), and percolation is fast after an irrigation.
 NOT_COMPARED_IN: Final[dict[str, frozenset[str]]] = {"rice_paddy": frozenset({"water_level"})}
 
 DAY_BINS: Final = 48
+DAILY_PAIRS: Final = frozenset({"dissolved_oxygen"})
+# An oxygen probe drifts low: its membrane (galvanic) or sensing spot (optical) fouls with algae and
+# biofilm, which slows oxygen reaching it (docs/agronomy.md §9 [DO-FOUL]). Two ponds' oxygen differ by nature far
+# more than two thermometers do, so a pond reading above its neighbours is not taken for a drift.
+DRIFTS_LOW: Final = frozenset({"dissolved_oxygen"})
 PROFILE_MEMORY: Final = 42  # readings per bin: about a week at 5-min readings
 
 
@@ -78,6 +90,8 @@ class NeighbourDrift:
     STEP_WINDOW: Final = 6  # … between the first and the last three of these readings, in one reading
     SUSTAIN = 3
     CALM = 12
+    EARLY = 24  # readings learned before the first day's judging starts …
+    EARLY_K = 2.0  # … against this many times the usual limit
     RELEARN_DAYS = 3
 
     def __init__(self, quantity: str, floor: float | None = None, daily: bool = False) -> None:
@@ -88,6 +102,8 @@ class NeighbourDrift:
         self.profile_n = [0] * DAY_BINS
         self.learn_ms = 2 * self.LEARN_MS if daily else self.LEARN_MS
         self.n = 0
+        self.learned = 0  # readings the first day's baseline was learned from
+        self.early_limit = -1.0
         self.first_ts = -1
         self.base = 0.0
         self.smooth = 0.0
@@ -121,11 +137,7 @@ class NeighbourDrift:
             d -= self._profile_at(b)
         self.window.append(d)
         if n <= self.LEARN or ts - self.first_ts < self.learn_ms:
-            self.base += (d_raw - self.base) / n
-            self.smooth = d - self.base
-            self.spread += (abs(self.smooth) - self.spread) / n
-            self._learn_profile(b, d_raw)
-            return False
+            return self._learn(d, d_raw, b, ts)
         if not self.active and len(self.window) == self.STEP_WINDOW:
             self._absorb_step()
         self.smooth += (d - self.base - self.smooth) / self.SMOOTH
@@ -142,10 +154,43 @@ class NeighbourDrift:
         if self.over >= self.SUSTAIN:
             self.active, self.active_since, self.calm = True, ts, 0
             return True
+        # The baseline follows whatever has not alarmed: a departure that settles short of the limit is
+        # the pair's slow wandering (a ramp to the limit is over long before the baseline catches up).
+        self.base += (d - self.base) / self.MEMORY
         if size < limit / 2:
-            self.base += (d - self.base) / self.MEMORY
             self.spread += (size - self.spread) / self.SPREAD_MEMORY
             self._learn_profile(b, d_raw)
+        return False
+
+    def _learn(self, d: float, d_raw: float, b: int, ts: int) -> bool:
+        """The first day: learn the pair's baseline and, after `EARLY` readings, already judge a departure
+        against `EARLY_K` times the usual limit (a probe can drift in its first hours too), learning
+        nothing from a departure."""
+        k = self.learned + 1
+        if k > self.EARLY:
+            self.smooth += (d - self.base - self.smooth) / self.SMOOTH
+            # Fixed when judging starts: a limit grown from the departures would let a drift raise it.
+            limit = self.early_limit
+            if limit < 0:
+                limit = self.early_limit = self.EARLY_K * max(self.floor, self.SPREAD_K * self.spread)
+            size = abs(self.smooth)
+            if self.active:
+                self.calm = self.calm + 1 if size < limit / 2 else 0
+                if self.calm >= self.CALM:
+                    self.active, self.over, self.calm = False, 0, 0
+                return self.active
+            self.over = self.over + 1 if size > limit else 0
+            if self.over >= self.SUSTAIN:
+                self.active, self.active_since, self.calm = True, ts, 0
+                return True
+            if size >= limit / 2:
+                return False
+        else:
+            self.smooth = d - self.base
+        self.learned = k
+        self.base += (d_raw - self.base) / k
+        self.spread += (abs(d - self.base) - self.spread) / k
+        self._learn_profile(b, d_raw)
         return False
 
     def _profile_at(self, b: int) -> float:
@@ -179,32 +224,64 @@ class PeerDrift:
         self.peer_names: list[str] = []
         self.active = False
         self.fall_only = quantity in FALL_ONLY
+        self.reads_low = quantity in DRIFTS_LOW
         self.own_mean: float | None = None  # fall-only quantities: the node's own day-long mean
         self.own_ts = 0
+        self.hourly: deque[float] = deque(maxlen=RISE_HOURS + 1)  # hourly means of its lead over the peers
+        self.hour_sum = 0.0
+        self.hour_n = 0
+        self.hour_start = -1
+        self.rising = False  # a rise judged a drift: stays while the node stays off its peers
 
     def update(self, v: float, peers: dict[str, float], ts: int) -> bool:
         alarms = 0
         for peer, pv in peers.items():
             pair = self.pairs.get(peer)
             if pair is None:
-                pair = self.pairs[peer] = NeighbourDrift(self.quantity)
-            alarms += pair.update(v - pv, ts)
+                pair = self.pairs[peer] = NeighbourDrift(self.quantity, daily=self.quantity in DAILY_PAIRS)
+            if pair.update(v - pv, ts) and (not self.reads_low or pair.smooth < 0):
+                alarms += 1
         drifted = len(peers) >= 2 and alarms > len(peers) / 2
         if self.fall_only:
-            drifted = self._fallen(v, ts, drifted)
+            lead = v - sum(peers.values()) / len(peers) if peers else 0.0
+            drifted = self._fallen(v, lead, ts, drifted)
         self.active = drifted
         return drifted
 
-    def _fallen(self, v: float, ts: int, drifted: bool) -> bool:
+    def _fallen(self, v: float, lead: float, ts: int, drifted: bool) -> bool:
         mean = self.own_mean
+        self._hour(lead, ts)
         if mean is None:
             self.own_mean, self.own_ts = v, ts
             return False
-        fallen = drifted and v < mean - DRIFT_MIN[self.quantity]
+        floor = DRIFT_MIN[self.quantity]
+        fallen = drifted and v < mean - floor
+        self.rising = drifted and v > mean + floor and (self.rising or self._climbing())
         if not drifted:  # frozen while the pairs alarm, so a slow fall is not learned as normal
             self.own_mean = mean + min(1.0, (ts - self.own_ts) / OWN_MEMORY_MS) * (v - mean)
         self.own_ts = ts
-        return fallen
+        return fallen or self.rising
+
+    def _hour(self, lead: float, ts: int) -> None:
+        if self.hour_start < 0:
+            self.hour_start = ts
+        elif ts - self.hour_start >= 3_600_000:
+            if self.hour_n:
+                self.hourly.append(self.hour_sum / self.hour_n)
+            self.hour_sum, self.hour_n, self.hour_start = 0.0, 0, ts
+        self.hour_sum += lead
+        self.hour_n += 1
+
+    def _climbing(self) -> bool:
+        """Risen above the peers every hour of the last `RISE_HOURS`, never as fast as water arrives
+        (rain raises every node of a site: the lead over them stays)."""
+        h = self.hourly
+        if len(h) <= RISE_HOURS:
+            return False
+        watering = WATERING[self.quantity]
+        # Creeping slower than the drift floor in 30 hours is the natural wander of two spots.
+        creep = DRIFT_MIN[self.quantity] / 30
+        return all(creep < h[i + 1] - h[i] < watering for i in range(RISE_HOURS))
 
 
 # In a mechanically ventilated barn CO2 and NH3 are diluted by the same air exchange, so the ratio of NH3
@@ -234,3 +311,98 @@ class TracerDrift:
     def update(self, nh3: float, co2: float, ts: int) -> bool:
         excess = max(co2 - OUTDOOR_CO2_PPM, 50.0)  # near outdoor air the ratio says nothing
         return self.pair.update(math.log(max(nh3, 0.0) + 1.0) - math.log(excess), ts)
+
+
+# Soil EC follows the water in the soil: pore water concentrates as the soil dries and is diluted by
+# irrigation and rain, and a probe's bulk EC rises with water content (Rhoades et al. 1989, "Soil
+# electrical conductivity and soil salinity: new formulations and calibrations", SSSA J. 53:433-439).
+# So at one wetness a probe's EC repeats from day to day; it changes there only with fertigation or
+# leaching, which come with water, or with salt building up over weeks. EC is therefore judged against
+# its own usual value at the probe's present wetness, learned as the wetness comes and goes, and not
+# against other beds, which are fertilised and irrigated on their own schedules.
+# ln units: off its usual value at this wetness by more than ×1.4 (UNSOURCED ESTIMATE: well above a soil
+# EC probe's ±5 % and the spread of EC within one wetness bin; tune per site).
+EC_FLOOR: Final = 0.35
+# Wetness bins: soil moisture in 1 %VWC from 0, a paddy's water level in 1 cm from 20 cm below the
+# soil surface (a drained paddy) to 28 cm of standing water.
+EC_WETNESS_ORIGIN: Final = {"soil_moisture": 0.0, "water_level": -20.0}
+EC_BINS: Final = 48
+# Water arriving (a rise of this much in an hour: irrigation, fertigation, rain) may bring new salt; the
+# EC found once it has soaked in is taken as the new normal at every wetness.
+EC_WATERING: Final = {"soil_moisture": 2.0, "water_level": 2.0}
+EC_SOAK_MS: Final = 2 * 3_600_000
+
+
+class EcDrift:
+    """Soil EC of one node against its own wetness (`update` with both from one reading set)."""
+
+    LEARN_MS = 2 * 86_400_000  # two days of drying and watering before EC is judged
+    BIN_MIN = 6  # readings a wetness bin needs before EC is judged there
+    MEMORY = 288  # readings per bin: the usual EC at a wetness follows salt building up over weeks
+    SMOOTH = NeighbourDrift.SMOOTH
+    SUSTAIN = NeighbourDrift.SUSTAIN
+    CALM = NeighbourDrift.CALM
+    RELEARN_MS = NeighbourDrift.RELEARN_DAYS * 86_400_000
+
+    def __init__(self, wetness: str) -> None:
+        self.wetness = wetness
+        self.origin = EC_WETNESS_ORIGIN[wetness]
+        self.watering = EC_WATERING[wetness]
+        self.level = [0.0] * EC_BINS  # ln EC usual at each wetness bin
+        self.count = [0] * EC_BINS
+        self.first_ts = -1
+        self.smooth = 0.0
+        self.over = 0
+        self.calm = 0
+        self.active = False
+        self.active_since = -1
+        self.hour_ago: deque[tuple[int, float]] = deque()  # (ts, wetness) over the last hour
+        self.watered_ts = -1
+
+    def update(self, ec: float, wetness: float, ts: int) -> bool:
+        x = math.log(max(ec, 0.0) + 0.05)
+        b = min(EC_BINS - 1, max(0, int(wetness - self.origin)))
+        if self.first_ts < 0:
+            self.first_ts = ts
+        if self._watered(wetness, ts):
+            self.watered_ts = ts
+        k = self.count[b]
+        if k < self.BIN_MIN or ts - self.first_ts < self.LEARN_MS:
+            self._learn(b, x)
+            return self.active
+        self.smooth += (x - self.level[b] - self.smooth) / self.SMOOTH
+        size = abs(self.smooth)
+        if ts - self.watered_ts < EC_SOAK_MS and not self.active:
+            # Fertigation or a leaching rain moves EC at every wetness at once: follow it.
+            if size > EC_FLOOR / 2:
+                shift = self.smooth
+                self.level = [v + shift for v in self.level]
+                self.smooth = 0.0
+            self.over = 0
+            return False
+        if self.active:
+            self.calm = self.calm + 1 if size < EC_FLOOR / 2 else 0
+            if self.calm >= self.CALM or ts - self.active_since > self.RELEARN_MS:
+                if self.calm < self.CALM:  # lasted days: the probe's new normal
+                    shift = self.smooth
+                    self.level = [v + shift for v in self.level]
+                self.active, self.over, self.calm, self.smooth = False, 0, 0, 0.0
+            return self.active
+        self.over = self.over + 1 if size > EC_FLOOR else 0
+        if self.over >= self.SUSTAIN:
+            self.active, self.active_since, self.calm = True, ts, 0
+            return True
+        if size < EC_FLOOR / 2:
+            self._learn(b, x)
+        return False
+
+    def _learn(self, b: int, x: float) -> None:
+        k = self.count[b] = self.count[b] + 1
+        self.level[b] += (x - self.level[b]) / min(k, self.MEMORY)
+
+    def _watered(self, wetness: float, ts: int) -> bool:
+        q = self.hour_ago
+        q.append((ts, wetness))
+        while ts - q[0][0] > 3_600_000:
+            q.popleft()
+        return wetness - min(w for _, w in q) >= self.watering

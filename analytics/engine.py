@@ -29,7 +29,7 @@ from analytics.derived import (
     uia,
     vpd,
 )
-from analytics.drift import PeerDrift, TracerDrift, compared
+from analytics.drift import EcDrift, PeerDrift, TracerDrift, compared
 from analytics.expr import compile_expr
 from analytics.faults import SeriesFaults, is_sentinel
 from analytics.forecast import DoForecast, WetRun, _day_of_year
@@ -73,6 +73,7 @@ class NodeState:
         self.faults: dict[str, SeriesFaults] = {}
         self.drift: dict[str, PeerDrift] = {}
         self.tracer: TracerDrift | None = None  # barns: NH3 against the node's own CO2
+        self.ec: EcDrift | None = None  # soil EC against the node's own soil moisture or water level
         self.raw: dict[str, float] = {}
         self.do_fc = DoForecast(cfg.lat, cfg.lon)
         self.wet = WetRun()
@@ -103,10 +104,13 @@ class NodeState:
         return self.drifting(q)
 
     def drifting(self, q: str) -> bool:
-        """Drifting from the site's other nodes or, for a barn's NH3, from the node's own CO2."""
+        """Drifting from the site's other nodes or, for a barn's NH3, from the node's own CO2, or for soil
+        EC, from its usual value at the node's present wetness."""
         d = self.drift.get(q)
         if d is not None and d.active:
             return True
+        if q == "soil_ec" and self.ec is not None and self.ec.active:
+            return not self.suppressed(self.ec.wetness)
         if q == "nh3" and self.tracer is not None and self.tracer.active:
             co2 = self.drift.get("co2")
             return co2 is None or not co2.active
@@ -419,6 +423,12 @@ class Engine:
             if ns.tracer is None:
                 ns.tracer = TracerDrift()
             ns.tracer.update(good["nh3"], good["co2"], ts)
+        if "soil_ec" in good:
+            wetness = "soil_moisture" if "soil_moisture" in good else "water_level"
+            if wetness in good:
+                if ns.ec is None:
+                    ns.ec = EcDrift(wetness)
+                ns.ec.update(good["soil_ec"], good[wetness], ts)
         for q in values.keys() | bad.keys():
             self._fault_alerts(ns, q, ts, out)
         if "leaf_wetness" in good or ("air_humidity" in good and "leaf_wetness" not in ns.series):
