@@ -218,8 +218,11 @@ class NeighbourDrift:
 class PeerDrift:
     """Drift of one (node, quantity) against each peer of its site; needs at least two peers."""
 
-    def __init__(self, quantity: str) -> None:
+    def __init__(self, quantity: str, profile: str | None = None) -> None:
         self.quantity = quantity
+        # A barn gas is compared as ln of its excess over outdoor air: see BARN_GAS_FLOOR.
+        self.gas = quantity if profile in BARN_PROFILES and quantity in BARN_GAS_FLOOR else None
+        self.floor = BARN_GAS_FLOOR[quantity] if self.gas else None
         self.pairs: dict[str, NeighbourDrift] = {}
         self.peer_names: list[str] = []
         self.active = False
@@ -234,11 +237,15 @@ class PeerDrift:
         self.rising = False  # a rise judged a drift: stays while the node stays off its peers
 
     def update(self, v: float, peers: dict[str, float], ts: int) -> bool:
+        if self.gas is not None:
+            v = barn_gas_level(self.gas, v)
+            peers = {p: barn_gas_level(self.gas, pv) for p, pv in peers.items()}
         alarms = 0
         for peer, pv in peers.items():
             pair = self.pairs.get(peer)
             if pair is None:
-                pair = self.pairs[peer] = NeighbourDrift(self.quantity, daily=self.quantity in DAILY_PAIRS)
+                daily = self.quantity in DAILY_PAIRS or self.gas is not None
+                pair = self.pairs[peer] = NeighbourDrift(self.quantity, floor=self.floor, daily=daily)
             if pair.update(v - pv, ts) and (not self.reads_low or pair.smooth < 0):
                 alarms += 1
         drifted = len(peers) >= 2 and alarms > len(peers) / 2
@@ -295,6 +302,27 @@ OUTDOOR_CO2_PPM: Final = 420.0
 # ln units: the ratio off its baseline by more than ×1.6 (UNSOURCED ESTIMATE, above the daily swing of
 # a pig barn scraped twice a day).
 TRACER_FLOOR: Final = 0.45
+
+
+# Between barns a gas is compared as ln of its excess over outdoor air, not as a difference: each barn's
+# excess is its animals' emission divided by its ventilation (docs/agronomy.md §5), so two barns' excesses
+# keep their ratio as the fans speed up and slow down together, while their difference swings with the
+# fans. Two barns' controllers do not switch stage at the same minute (set points differ), so the ratio
+# has a daily profile. Floors in ln units (UNSOURCED ESTIMATES, tune per site): CO2 off by ×1.35 (600 ppm
+# at a typical 2000 ppm), NH3 by ×1.5.
+BARN_PROFILES: Final = frozenset({"pig_barn", "poultry_barn"})
+BARN_GAS_FLOOR: Final = {"co2": 0.3, "nh3": 0.4}
+
+
+BARN_GAS_SOFT: Final = {"co2": 300.0, "nh3": 2.0}
+
+
+def barn_gas_level(quantity: str, v: float) -> float:
+    """ln of a barn gas's excess over outdoor air plus `BARN_GAS_SOFT`: relative where the gas is high,
+    about absolute near outdoor air (there the floor is ~100 ppm CO2, twice an NDIR sensor's ±50 ppm, and
+    ~1 ppm NH3, not a ratio of nearly nothing)."""
+    excess = max(v - OUTDOOR_CO2_PPM, 0.0) if quantity == "co2" else max(v, 0.0)
+    return math.log(excess + BARN_GAS_SOFT[quantity])
 
 
 class TracerDrift:

@@ -479,7 +479,7 @@ class Engine:
             if d is not None:
                 d.peer_names = list(others)
         if d is None:
-            d = ns.drift[q] = PeerDrift(q)
+            d = ns.drift[q] = PeerDrift(q, ns.cfg.profile)
             d.peer_names = list(others)
         d.update(v, others, ts)
 

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from analytics.drift import DRIFT_MIN, NeighbourDrift
+from analytics.drift import BARN_GAS_FLOOR, DRIFT_MIN, NeighbourDrift
 from analytics.engine import Engine
 from tests.analytics.helpers import MIDNIGHT_ICT, MINUTE, Feeder
 
@@ -15,25 +15,30 @@ STEP = 5 * MINUTE
 DAY = 288  # readings a day at 5 min
 
 
-def _barn_co2(i: int) -> float:
-    """A pig barn's CO2: high at night (minimum ventilation), low in the afternoon."""
-    return 1800 + 900 * math.cos(2 * math.pi * i / DAY)
+def _barn_co2_excess(i: int) -> float:
+    """A pig barn's CO2 above outdoor air: high at night (minimum ventilation), low in the afternoon."""
+    return 1380 + 900 * math.cos(2 * math.pi * i / DAY)
 
 
-def _run_barns(offset_c: float, step_b_at: int | None = None, readings: int = 4 * DAY) -> Feeder:
-    """Three barns of one site; barn c's probe drifts by `offset_c` ppm over 6 h from day 3, barn b's fans
-    change stage (a lasting step of 700 ppm in one reading) at `step_b_at`."""
+def _run_barns(
+    offset_c: float = 0.0, gain_c: float = 1.0, step_b_at: int | None = None, readings: int = 4 * DAY
+) -> Feeder:
+    """Three barns of one site (stocking ×1, ×1.08, ×0.93); barn c's probe drifts by `offset_c` ppm or by a
+    factor `gain_c` over 6 h from day 3; barn b's fans drop a stage at `step_b_at`: from that reading
+    its CO2 excess is 60 % higher (a third less air for the same animals)."""
     rnd = random.Random(11)
     f = Feeder(Engine(), "t-pig-1")
     ts = MIDNIGHT_ICT
     start = 3 * DAY
     for i in range(readings):
         for node, scale in (("a", 1.0), ("b", 1.08), ("c", 0.93)):
-            v = _barn_co2(i) * scale + rnd.gauss(0, 15)
-            if node == "c" and i >= start:
-                v += offset_c * min(1.0, (i - start) / 72)
+            excess = _barn_co2_excess(i) * scale
             if node == "b" and step_b_at is not None and i >= step_b_at:
-                v += 700
+                excess *= 1.6
+            v = 420 + excess + rnd.gauss(0, 15)
+            if node == "c" and i >= start:
+                ramp = min(1.0, (i - start) / 72)
+                v = 420 + (v - 420) * gain_c**ramp + offset_c * ramp
             f.send(node, ts + i * STEP, {"co2": round(v), "air_temp": 24.0 + rnd.gauss(0, 0.05)})
     return f
 
@@ -46,12 +51,14 @@ def test_a_drifting_barn_co2_probe_alerts_its_node_only() -> None:
 
 
 def test_a_drift_smaller_than_the_smallest_worth_a_visit_is_not_alerted() -> None:
-    f = _run_barns(offset_c=0.5 * DRIFT_MIN["co2"])
+    """Between barns CO2 is compared by the ratio of the excesses: a probe reading 16 % high (half the
+    floor's ×1.35) is left alone, even when it is 300 ppm at the night's peak."""
+    f = _run_barns(gain_c=math.exp(BARN_GAS_FLOOR["co2"] / 2))
     assert f.of("co2.drift") == []
 
 
 def test_one_barns_fans_changing_stage_is_a_step_not_a_drift() -> None:
-    f = _run_barns(offset_c=0.0, step_b_at=2 * DAY)
+    f = _run_barns(step_b_at=2 * DAY + DAY // 2)
     assert f.of("co2.drift") == []
 
 
