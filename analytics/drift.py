@@ -159,7 +159,8 @@ class NeighbourDrift:
         self.base += (d - self.base) / self.MEMORY
         if size < limit / 2:
             self.spread += (size - self.spread) / self.SPREAD_MEMORY
-            self._learn_profile(b, d_raw)
+            if self.profile is not None:
+                self._learn_profile(b, d_raw)
         return False
 
     def _learn(self, d: float, d_raw: float, b: int, ts: int) -> bool:
@@ -167,30 +168,36 @@ class NeighbourDrift:
         against `EARLY_K` times the usual limit (a probe can drift in its first hours too), learning
         nothing from a departure."""
         k = self.learned + 1
+        base = self.base
         if k > self.EARLY:
-            self.smooth += (d - self.base - self.smooth) / self.SMOOTH
+            smooth = self.smooth = self.smooth + (d - base - self.smooth) / self.SMOOTH
             # Fixed when judging starts: a limit grown from the departures would let a drift raise it.
             limit = self.early_limit
             if limit < 0:
                 limit = self.early_limit = self.EARLY_K * max(self.floor, self.SPREAD_K * self.spread)
-            size = abs(self.smooth)
+            size = smooth if smooth >= 0 else -smooth
             if self.active:
                 self.calm = self.calm + 1 if size < limit / 2 else 0
                 if self.calm >= self.CALM:
                     self.active, self.over, self.calm = False, 0, 0
                 return self.active
-            self.over = self.over + 1 if size > limit else 0
-            if self.over >= self.SUSTAIN:
-                self.active, self.active_since, self.calm = True, ts, 0
-                return True
+            if size > limit:
+                self.over += 1
+                if self.over >= self.SUSTAIN:
+                    self.active, self.active_since, self.calm = True, ts, 0
+                    return True
+            elif self.over:
+                self.over = 0
             if size >= limit / 2:
                 return False
         else:
-            self.smooth = d - self.base
+            self.smooth = d - base
         self.learned = k
-        self.base += (d_raw - self.base) / k
-        self.spread += (abs(d - self.base) - self.spread) / k
-        self._learn_profile(b, d_raw)
+        base = self.base = base + (d_raw - base) / k
+        dev = d - base
+        self.spread += ((dev if dev >= 0 else -dev) - self.spread) / k
+        if self.profile is not None:
+            self._learn_profile(b, d_raw)
         return False
 
     def _profile_at(self, b: int) -> float:

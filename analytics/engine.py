@@ -31,7 +31,7 @@ from analytics.derived import (
 )
 from analytics.drift import EcDrift, PeerDrift, TracerDrift, compared
 from analytics.expr import compile_expr
-from analytics.faults import SeriesFaults, is_sentinel
+from analytics.faults import GOOD_TO_CLEAR, SeriesFaults, is_sentinel
 from analytics.forecast import DoForecast, WetRun, _day_of_year
 from analytics.lifecycle import Key, Lifecycle, Silence, Transition
 from analytics.lines import derived_line
@@ -50,6 +50,7 @@ BAD_REASONS: Final = frozenset({Reason.IMPLAUSIBLE, Reason.NOT_FINITE})
 FAULT_KINDS: Final = ("implausible", "stuck", "spike", "drift")
 SUPPRESSING: Final = ("implausible", "stuck", "drift")
 BARNS: Final = frozenset({"pig_barn", "poultry_barn"})
+OWN_DRIFT: Final = frozenset({"soil_ec", "nh3"})  # also judged against the node's own other readings
 MAX_PEERS: Final = 3  # neighbours a node is compared with for drift (2 of 3 agreeing still name the culprit)
 SILENT_INTERVALS: Final = 3  # agronomy.md §10: no reading for 3 × interval → warning
 LOSS_FIRE, LOSS_CLEAR = 0.2, 0.1
@@ -98,10 +99,14 @@ class NodeState:
         return f
 
     def suppressed(self, q: str) -> bool:
+        # Asked several times per reading (rules, every peer's drift): the common answers first, inline.
         f = self.faults.get(q)
-        if f is not None and (f.is_implausible or f.stuck or f.physical_drift):
+        if f is not None and (f.good_since_bad < GOOD_TO_CLEAR or f.stuck or f.physical_drift):
             return True
-        return self.drifting(q)
+        d = self.drift.get(q)
+        if d is not None and d.active:
+            return True
+        return q in OWN_DRIFT and self.drifting(q)
 
     def drifting(self, q: str) -> bool:
         """Drifting from the site's other nodes or, for a barn's NH3, from the node's own CO2, or for soil
@@ -146,14 +151,15 @@ class NodeState:
 class _Ctx(dict[str, Any]):
     """Names of rule expressions, resolved lazily and cached for one reading's evaluation."""
 
-    def __init__(self, engine: Engine, ns: NodeState, ts: int) -> None:
+    def __init__(self, engine: Engine, ns: NodeState, ts: int, faulty: set[str]) -> None:
         super().__init__()
         self.ns, self.ts = ns, ts
         self.engine = engine
+        self.faulty = faulty  # the node's suppressed quantities at this reading
 
     def _series(self, q: str) -> Series:
         s = self.ns.series.get(q)
-        if s is None or s.last is None or self.ns.suppressed(q):
+        if s is None or s.last is None or q in self.faulty:
             raise Missing(q)
         return s
 
@@ -580,16 +586,13 @@ class Engine:
         rs = self._rules(ns.cfg)
         if not rs.rules:
             return
-        seen: dict[str, Rule] = {}
-        for q in quantities:
-            for r in rs.by_quantity.get(q, ()):
-                seen.setdefault(r.id, r)
-        if not seen:
+        rules = rs.rules_for(frozenset(quantities))
+        if not rules:
             return
-        ctx = _Ctx(self, ns, ts)
-        lc = self.lifecycle
         faulty = {q for q in ns.faults if ns.suppressed(q)}
-        for r in sorted(seen.values(), key=lambda r: r.severity != "critical"):
+        ctx = _Ctx(self, ns, ts, faulty)
+        lc = self.lifecycle
+        for r in rules:
             key = (ns.site, ns.node, r.id)
             cond: bool | None
             if faulty and not faulty.isdisjoint(r.expr.quantities):

@@ -59,6 +59,19 @@ class RuleSet:
     by_id: dict[str, Rule] = field(default_factory=dict)
     windows: dict[str, frozenset[str]] = field(default_factory=dict)  # quantity → aggregate windows read
     hours_above: frozenset[tuple[str, float]] = frozenset()  # (quantity, level) whose daily hours are counted
+    ordered: dict[frozenset[str], tuple[Rule, ...]] = field(default_factory=dict)  # cache of rules_for
+
+    def rules_for(self, quantities: frozenset[str]) -> tuple[Rule, ...]:
+        """The rules reading any of `quantities`, each once, critical first (so a critical rule that fires
+        inhibits its warning in the same reading). Cached: a node sends the same quantities every time."""
+        got = self.ordered.get(quantities)
+        if got is None:
+            seen: dict[str, Rule] = {}
+            for q in sorted(quantities):
+                for r in self.by_quantity.get(q, ()):
+                    seen.setdefault(r.id, r)
+            got = self.ordered[quantities] = tuple(sorted(seen.values(), key=lambda r: r.severity != "critical"))
+        return got
 
 
 def _constant(h: float) -> Callable[[float], float]:
