@@ -51,8 +51,8 @@ def test_a_drifting_barn_co2_probe_alerts_its_node_only() -> None:
 
 
 def test_a_drift_smaller_than_the_smallest_worth_a_visit_is_not_alerted() -> None:
-    """Between barns CO2 is compared by the ratio of the excesses: a probe reading 22 % high (half the
-    floor's ×1.5, in ln) is left alone, even when that is 450 ppm at the night's peak."""
+    """Between barns CO2 is compared by the ratio of the excesses: a probe reading 16 % high (half the
+    floor's ×1.35) is left alone, even when it is 300 ppm at the night's peak."""
     f = _run_barns(gain_c=math.exp(BARN_GAS_FLOOR["co2"] / 2))
     assert f.of("co2.drift") == []
 
