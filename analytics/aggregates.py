@@ -7,6 +7,7 @@ small however often it reports.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 HOUR_MS = 3_600_000
@@ -62,12 +63,15 @@ class Window:
 class Buckets:
     """Trailing `span_ms` as fixed buckets of (start, sum, count): for 8 h and 24 h windows."""
 
-    __slots__ = ("items", "span", "width")
+    __slots__ = ("count", "items", "span", "total", "width")
 
     def __init__(self, span_ms: int, width_ms: int = 600_000) -> None:
         self.span = span_ms
         self.width = width_ms
         self.items: deque[list[float]] = deque()
+        # Running sum and count of the buckets: rules read them every reading, over up to 288 buckets.
+        self.total = 0.0
+        self.count = 0
 
     def add(self, ts: int, v: float) -> None:
         start = ts - ts % self.width
@@ -77,20 +81,28 @@ class Buckets:
             items[-1][2] += 1
         else:
             items.append([start, v, 1])
+        self.total += v
+        self.count += 1
         edge = ts - self.span
+        dropped = False
         while items and items[0][0] + self.width <= edge:
-            items.popleft()
+            old = items.popleft()
+            self.total -= old[1]
+            self.count -= int(old[2])
+            dropped = True
+        if dropped:
+            # Exact again after a bucket leaves: no rounding residue (a dry day's rain must sum to 0).
+            self.total = math.fsum(b[1] for b in items)
 
     def sum(self) -> float:
         if not self.items:
             raise Missing("no reading in the window")
-        return sum(b[1] for b in self.items)
+        return self.total
 
     def mean(self) -> float:
-        n = sum(b[2] for b in self.items)
-        if not n:
+        if not self.count:
             raise Missing("no reading in the window")
-        return self.sum() / n
+        return self.total / self.count
 
 
 class Daily:

@@ -394,7 +394,7 @@ class EcDrift:
         self.calm = 0
         self.active = False
         self.active_since = -1
-        self.hour_ago: deque[tuple[int, float]] = deque()  # (ts, wetness) over the last hour
+        self.hour_ago: deque[tuple[int, float]] = deque()  # (ts, wetness): the last hour's rising minima
         self.watered_ts = -1
 
     def update(self, ec: float, wetness: float, ts: int) -> bool:
@@ -439,8 +439,11 @@ class EcDrift:
         self.level[b] += (x - self.level[b]) / min(k, self.MEMORY)
 
     def _watered(self, wetness: float, ts: int) -> bool:
+        # The hour's lowest wetness, kept as a rising queue: each reading enters and leaves it once.
         q = self.hour_ago
+        while q and q[-1][1] >= wetness:
+            q.pop()
         q.append((ts, wetness))
         while ts - q[0][0] > 3_600_000:
             q.popleft()
-        return wetness - min(w for _, w in q) >= self.watering
+        return wetness - q[0][1] >= self.watering
