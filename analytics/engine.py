@@ -493,21 +493,27 @@ class Engine:
         f = ns.faults.get(q)
         if f is None:
             return
-        conds = {
-            "implausible": f.is_implausible,
-            "stuck": f.stuck,
-            "spike": f.spike_active(ts),
-            "drift": ns.drifting(q) or f.physical_drift,
-        }
+        conds = (
+            ("implausible", f.good_since_bad < GOOD_TO_CLEAR),
+            ("stuck", f.stuck),
+            ("spike", f.spike_active(ts)),
+            ("drift", ns.drifting(q) or f.physical_drift),
+        )
+        if not f.alerting and not (conds[0][1] or conds[1][1] or conds[2][1] or conds[3][1]):
+            return  # the usual reading: nothing wrong, and no fault alert of this probe to resolve
         value = ns.raw.get(q)
-        for kind, cond in conds.items():
+        active = self.lifecycle.active
+        alerting = False
+        for kind, cond in conds:
             key = (ns.site, ns.node, f"{q}.{kind}")
-            if not cond and key not in self.lifecycle.active:
+            if not cond and key not in active:
                 continue
             meta = {"quantity": q, "fault": kind, "value": value, "kind": "sensor", "audience": "technician"}
             t = self.lifecycle.evaluate(key, cond, ts, 0, "warning", meta)
             if t is not None:
                 out.events.append(self._event(t))
+            alerting = alerting or key in active
+        f.alerting = alerting
 
     def _node_offline(self, ns: NodeState, now: int, out: Output) -> None:
         silent = bool(ns.interval_ms) and now - ns.last_seen > max(SILENT_INTERVALS * ns.interval_ms, 60_000)

@@ -116,6 +116,9 @@ class SeriesFaults:
         self.after_gap: list[tuple[int, float]] = []  # the first readings after a gap, until judged
         self.spike_z = SPIKE_Z_BY_QUANTITY.get(quantity, SPIKE_Z)
         self.physical_drift = False
+        # A fault alert of this probe may be active (pending, firing, acknowledged, silenced): set by the
+        # engine after each evaluation. True at first, so alerts restored from the state file get resolved.
+        self.alerting = True
         self.night_glow = 0
         self.fast = self.slow = 0.0
         self.far = 0
