@@ -73,6 +73,10 @@ SPIKE_Z: Final = 5.0  # a spike: this far from the local median, in noise units,
 SPIKE_RETURN: Final = 0.3  # … and the next reading back within this share of the jump;
 SPIKE_Z_EXACT: Final = 2.5  # or a flat line broken by one reading it returns to exactly (0, 0 → x → 0) …
 SPIKE_FLAT_STEPS: Final = 20  # … by a jump of at least this many resolution steps
+# In the spike model's grace period (its first 48 readings) a spike is judged from the 12th reading on,
+# against EARLY_SPIKE_K times the usual z (a probe can spike in its first hours too). UNSOURCED.
+EARLY_SPIKE_FROM: Final = 12
+EARLY_SPIKE_K: Final = 4.0
 SPIKE_MIN_STEPS: Final = 5  # a spike is at least this many resolution steps (one rain tip is not a spike)
 # Resolution before the stream has shown one: a tipping bucket's 0.2794 mm per tip (agronomy §9).
 KNOWN_RESOLUTION: Final[dict[str, float]] = {"rain": 0.2794}
@@ -227,6 +231,9 @@ class SeriesFaults:
         noise = self.detector.noise  # as it was before this reading
         self.detector.update(v, ts / 1000.0)
         z = self.detector.last_z_short
+        if not z and self.n >= EARLY_SPIKE_FROM:
+            # The detector's first hours: its noise is a rough guess, so only a jump far beyond it counts.
+            z = self.detector.raw_z_short / EARLY_SPIKE_K
         gap = self.interval > 0 and ts - self.prev_ts > GAP_INTERVALS * self.interval
         if self.after_gap:
             self._judge_after_gap(ts, v, noise, good)

@@ -81,6 +81,7 @@ class SeasonalRobust:
         self.n = 0
         self.last_z = 0.0
         self.last_z_short = 0.0
+        self.raw_z_short = 0.0
         self._last_ts: float | None = None
         self._dts: list[float] = []
         self._dt_med = 0.0
@@ -198,6 +199,7 @@ class SeasonalRobust:
         z = max(z_short, 0.7 * z_long)
         self.last_z = z
         self.last_z_short = z_short if self.n > self.grace else 0.0
+        self.raw_z_short = z_short  # also in the grace period, against a noise scale still being learned
         if not self.scoring:
             return 0.0
         zg = z / self._gap

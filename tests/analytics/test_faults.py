@@ -287,3 +287,29 @@ def test_a_change_that_happened_during_a_dropout_is_not_a_spike() -> None:
     assert f.of("air_humidity.spike") == []
     f = _after_a_dropout(75.0, [70.0, 65.0, 61.4, 61.9])  # still drying when the node came back
     assert f.of("air_humidity.spike") == []
+
+
+def _new_barn(spike_at: int | None = None, step_at: int | None = None) -> Feeder:
+    """A barn thermometer from its first reading (5-minute readings, warming slowly): a one-reading drop
+    of 11 °C at `spike_at`, or the heating switching off at `step_at` (2.5 °C lower from then on)."""
+    rnd = random.Random(4)
+    f = Feeder(Engine(), "t-poultry-1")
+    for i in range(40):
+        v = 24.0 + 0.02 * i + rnd.gauss(0, 0.05)
+        if i == spike_at:
+            v -= 11.0
+        if step_at is not None and i >= step_at:
+            v -= 2.5
+        f.send("n1", MIDNIGHT_ICT + i * 5 * MINUTE, {"air_temp": round(v, 2)})
+    return f
+
+
+def test_a_spike_in_a_probes_first_hours_is_found() -> None:
+    """Before the spike model has learned the stream's noise (its first 48 readings), a jump far beyond
+    what it has seen, and straight back, is a spike all the same."""
+    spikes = _new_barn(spike_at=15).of("air_temp.spike", "firing")
+    assert len(spikes) == 1
+
+
+def test_a_lasting_change_in_a_probes_first_hours_is_not_a_spike() -> None:
+    assert _new_barn(step_at=15).of("air_temp.spike") == []
