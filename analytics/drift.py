@@ -222,6 +222,29 @@ class NeighbourDrift:
             w.clear()
 
 
+# Between barns a gas is compared as ln of its excess over outdoor air, not as a difference: each barn's
+# excess is its animals' emission divided by its ventilation (docs/agronomy.md §5), so two barns' excesses
+# keep their ratio as the fans speed up and slow down together, while their difference swings with the
+# fans. Two barns' controllers do not switch stage at the same minute (set points differ), so the ratio
+# has a daily profile. On a cold day one barn may sit at minimum ventilation all day while another still
+# modulates, which moves the ratio by up to ×1.45 for the day: the pair's own spread (SPREAD_K) raises
+# the limit for barns that differ that much. Floors in ln units (UNSOURCED ESTIMATES, tune per site):
+# CO2 off by ×1.35 (600 ppm at a typical 2000 ppm), NH3 by ×1.5. A ×1.5 CO2 floor gave 5 fewer false
+# alerts over two simulated months and missed two more drifts.
+OUTDOOR_CO2_PPM: Final = 420.0
+BARN_PROFILES: Final = frozenset({"pig_barn", "poultry_barn"})
+BARN_GAS_FLOOR: Final = {"co2": 0.3, "nh3": 0.4}
+BARN_GAS_SOFT: Final = {"co2": 300.0, "nh3": 2.0}
+
+
+def barn_gas_level(quantity: str, v: float) -> float:
+    """ln of a barn gas's excess over outdoor air plus `BARN_GAS_SOFT`: relative where the gas is high,
+    about absolute near outdoor air (there the floor is ~100 ppm CO2, twice an NDIR sensor's ±50 ppm, and
+    ~1 ppm NH3, not a ratio of nearly nothing)."""
+    excess = max(v - OUTDOOR_CO2_PPM, 0.0) if quantity == "co2" else max(v, 0.0)
+    return math.log(excess + BARN_GAS_SOFT[quantity])
+
+
 class PeerDrift:
     """Drift of one (node, quantity) against each peer of its site; needs at least two peers."""
 
@@ -305,34 +328,9 @@ class PeerDrift:
 # ventilation (Pedersen et al. 2008, "Carbon dioxide production in animal houses: a literature review",
 # CIGR Ejournal X). An NDIR CO2 sensor drifts far less than an electrochemical NH3 cell (UNSOURCED), so
 # a broken ratio while CO2 agrees with its neighbours is put on NH3.
-OUTDOOR_CO2_PPM: Final = 420.0
 # ln units: the ratio off its baseline by more than ×1.6 (UNSOURCED ESTIMATE, above the daily swing of
 # a pig barn scraped twice a day).
 TRACER_FLOOR: Final = 0.45
-
-
-# Between barns a gas is compared as ln of its excess over outdoor air, not as a difference: each barn's
-# excess is its animals' emission divided by its ventilation (docs/agronomy.md §5), so two barns' excesses
-# keep their ratio as the fans speed up and slow down together, while their difference swings with the
-# fans. Two barns' controllers do not switch stage at the same minute (set points differ), so the ratio
-# has a daily profile. On a cold day one barn may sit at minimum ventilation all day while another still
-# modulates, which moves the ratio by up to ×1.45 for the day: the pair's own spread (SPREAD_K) raises
-# the limit for barns that differ that much. Floors in ln units (UNSOURCED ESTIMATES, tune per site):
-# CO2 off by ×1.35 (600 ppm at a typical 2000 ppm), NH3 by ×1.5. A ×1.5 CO2 floor gave 5 fewer false
-# alerts over two simulated months and missed two more drifts.
-BARN_PROFILES: Final = frozenset({"pig_barn", "poultry_barn"})
-BARN_GAS_FLOOR: Final = {"co2": 0.3, "nh3": 0.4}
-
-
-BARN_GAS_SOFT: Final = {"co2": 300.0, "nh3": 2.0}
-
-
-def barn_gas_level(quantity: str, v: float) -> float:
-    """ln of a barn gas's excess over outdoor air plus `BARN_GAS_SOFT`: relative where the gas is high,
-    about absolute near outdoor air (there the floor is ~100 ppm CO2, twice an NDIR sensor's ±50 ppm, and
-    ~1 ppm NH3, not a ratio of nearly nothing)."""
-    excess = max(v - OUTDOOR_CO2_PPM, 0.0) if quantity == "co2" else max(v, 0.0)
-    return math.log(excess + BARN_GAS_SOFT[quantity])
 
 
 class TracerDrift:
@@ -365,9 +363,8 @@ EC_FLOOR: Final = 0.35
 # soil surface (a drained paddy) to 28 cm of standing water.
 EC_WETNESS_ORIGIN: Final = {"soil_moisture": 0.0, "water_level": -20.0}
 EC_BINS: Final = 48
-# Water arriving (a rise of this much in an hour: irrigation, fertigation, rain) may bring new salt; the
+# Water arriving (a rise of `WATERING` in an hour: irrigation, fertigation, rain) may bring new salt; the
 # EC found once it has soaked in is taken as the new normal at every wetness.
-EC_WATERING: Final = {"soil_moisture": 2.0, "water_level": 2.0}
 EC_SOAK_MS: Final = 2 * 3_600_000
 
 
@@ -385,7 +382,7 @@ class EcDrift:
     def __init__(self, wetness: str) -> None:
         self.wetness = wetness
         self.origin = EC_WETNESS_ORIGIN[wetness]
-        self.watering = EC_WATERING[wetness]
+        self.watering = WATERING[wetness]
         self.level = [0.0] * EC_BINS  # ln EC usual at each wetness bin
         self.count = [0] * EC_BINS
         self.first_ts = -1
