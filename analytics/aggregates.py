@@ -86,12 +86,10 @@ class Buckets:
         edge = ts - self.span
         dropped = False
         while items and items[0][0] + self.width <= edge:
-            old = items.popleft()
-            self.total -= old[1]
-            self.count -= int(old[2])
+            self.count -= int(items.popleft()[2])
             dropped = True
         if dropped:
-            # Exact again after a bucket leaves: no rounding residue (a dry day's rain must sum to 0).
+            # Summed afresh when a bucket leaves, not subtracted: no rounding residue (a dry day's rain is 0).
             self.total = math.fsum(b[1] for b in items)
 
     def sum(self) -> float:

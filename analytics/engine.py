@@ -31,7 +31,7 @@ from analytics.derived import (
 )
 from analytics.drift import EcDrift, PeerDrift, TracerDrift, compared
 from analytics.expr import compile_expr
-from analytics.faults import GOOD_TO_CLEAR, SeriesFaults, is_sentinel
+from analytics.faults import SeriesFaults, is_sentinel
 from analytics.forecast import DoForecast, WetRun, _day_of_year
 from analytics.lifecycle import Key, Lifecycle, Silence, Transition
 from analytics.lines import derived_line
@@ -101,7 +101,7 @@ class NodeState:
     def suppressed(self, q: str) -> bool:
         # Asked several times per reading (rules, every peer's drift): the common answers first, inline.
         f = self.faults.get(q)
-        if f is not None and (f.good_since_bad < GOOD_TO_CLEAR or f.stuck or f.physical_drift):
+        if f is not None and (f.is_implausible or f.stuck or f.physical_drift):
             return True
         d = self.drift.get(q)
         if d is not None and d.active:
@@ -494,7 +494,7 @@ class Engine:
         if f is None:
             return
         conds = (
-            ("implausible", f.good_since_bad < GOOD_TO_CLEAR),
+            ("implausible", f.is_implausible),
             ("stuck", f.stuck),
             ("spike", f.spike_active(ts)),
             ("drift", ns.drifting(q) or f.physical_drift),
