@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from functools import lru_cache
 
 # Tứ Kỳ (agronomy.md §0); a site's surveyed position overrides these.
 DEFAULT_LAT = 20.8
@@ -104,6 +105,7 @@ def blast_lwd_required_h(t: float) -> float | None:
     return pts[-1][1]
 
 
+@lru_cache(maxsize=1024)  # asked for every night-time pond reading and every light reading
 def sun_times_local_h(lat_deg: float, lon_deg: float, doy: int) -> tuple[float, float]:
     """(sunrise, sunset) in ICT hours: solar noon 12:00 − 4 min per degree east of 105 °E ± N/2 (§8.7)."""
     noon = 12.0 - (lon_deg - 105.0) * 4.0 / 60.0

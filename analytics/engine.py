@@ -312,6 +312,8 @@ class Engine:
         self.latest: dict[tuple[str, str], dict[str, tuple[int, float]]] = {}
         self._value_code: dict[str, CodeType] = {}
         self.unsupported_logged: set[str] = set()
+        # id(site config) → (that config, its rules): a lookup per reading instead of freezing its overrides
+        self._rule_sets: dict[int, tuple[SiteConfig, RuleSet]] = {}
 
     # -- inputs --------------------------------------------------------------------------------------
 
@@ -327,7 +329,14 @@ class Engine:
         return ns
 
     def _rules(self, cfg: SiteConfig) -> RuleSet:
-        return rules_mod.build(cfg.profile, cfg.overrides)
+        hit = self._rule_sets.get(id(cfg))
+        if hit is not None and hit[0] is cfg:
+            return hit[1]
+        if len(self._rule_sets) > 4096:  # configs replaced by registry changes
+            self._rule_sets.clear()
+        rs = rules_mod.build(cfg.profile, cfg.overrides)
+        self._rule_sets[id(cfg)] = (cfg, rs)
+        return rs
 
     def process(self, site: str, decoded: Decoded, now: int) -> Output:
         out = Output()

@@ -4,6 +4,7 @@ leaf-wetness run behind the rice-blast risk rule (§2.4, §8.9)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from analytics.aggregates import DAY_MS, HOUR_MS, ICT_MS
 from analytics.derived import DEFAULT_LAT, DEFAULT_LON, sun_times_local_h
@@ -24,7 +25,12 @@ def project_line(points: list[tuple[float, float]], at: float) -> float:
 
 
 def _day_of_year(ts: int) -> int:
-    return datetime.fromtimestamp((ts + ICT_MS) / 1000, UTC).timetuple().tm_yday
+    return _day_of_year_of((ts + ICT_MS) // DAY_MS)
+
+
+@lru_cache(maxsize=64)
+def _day_of_year_of(ict_day: int) -> int:
+    return datetime.fromtimestamp(ict_day * 86400, UTC).timetuple().tm_yday
 
 
 class DoForecast:

@@ -42,13 +42,6 @@ from analytics.detectors.base import TailRarity, rarity_to_score, z_to_score
 DAY_S = 86400.0
 
 
-def _median(values: deque[float]) -> float:
-    s = sorted(values)
-    n = len(s)
-    mid = n // 2
-    return s[mid] if n % 2 else 0.5 * (s[mid - 1] + s[mid])
-
-
 class SeasonalRobust:
     def __init__(
         self,
@@ -109,15 +102,12 @@ class SeasonalRobust:
         self._prev_zg = 0.0
         self._ref_unit = 0.0
         self._rarity = TailRarity(memory=rare_memory, prior_rows=prior_rows)
-        # The live sensor checks read only `noise` and `last_z_short`: without `scoring` the score (and
-        # its rarity record) is not kept, which saves about a microsecond a reading.
+        # The learned noise scale (standard-deviation units) of one-step residuals, as of the last update;
+        # an attribute, not a property: the live checks read it for every reading.
+        self.noise = 0.0
+        # The live sensor checks read only `noise` and the short z: without `scoring` neither the score
+        # (and its rarity record) nor the long window that only the score reads is kept.
         self.scoring = scoring
-
-    @property
-    def noise(self) -> float:
-        """The learned noise scale (standard-deviation units) of one-step residuals."""
-        floor = self._res if self._res < math.inf else 0.0
-        return max(1.2533 * self._scale_raw, floor)
 
     def clone(self) -> SeasonalRobust:
         return SeasonalRobust(**self._params)
@@ -173,16 +163,20 @@ class SeasonalRobust:
 
         z_short = 0.0
         r_raw = r_adj = 0.0
-        if len(self._short_raw) >= 3:
-            r_raw = x - _median(self._short_raw)
-            r_adj = y - _median(self._short_adj)
+        k = len(self._short_raw)
+        if k >= 3:
+            raw, adj, mid = sorted(self._short_raw), sorted(self._short_adj), k // 2
+            if k % 2:
+                r_raw, r_adj = x - raw[mid], y - adj[mid]
+            else:
+                r_raw, r_adj = x - 0.5 * (raw[mid - 1] + raw[mid]), y - 0.5 * (adj[mid - 1] + adj[mid])
             use_adj = self._profile_ready(ts) and self._err_adj < 0.9 * self._err_raw
             r, scale = (r_adj, self._scale_adj) if use_adj else (r_raw, self._scale_raw)
             z_short = abs(r) / max(1.2533 * scale, floor)
 
         z_long = 0.0
         m = len(self._sorted)
-        if m >= 64:
+        if m >= 64:  # never without `scoring`: the long window is not kept
             med = self._sorted[m // 2]
             iqr = self._sorted[(3 * m) // 4] - self._sorted[m // 4]
             spread = max(iqr / 1.349, 1.2533 * max(self._scale_raw, self._scale_adj), floor)
@@ -196,6 +190,7 @@ class SeasonalRobust:
             if 0.0 < d < self._res:
                 self._res = d
         self._prev = x
+        self.noise = max(1.2533 * self._scale_raw, self._res if self._res < math.inf else 0.0)
         z = max(z_short, 0.7 * z_long)
         self.last_z = z
         self.last_z_short = z_short if self.n > self.grace else 0.0
@@ -250,6 +245,8 @@ class SeasonalRobust:
                 self._prof_n[b] = k
                 self._prof[b] += (x - self._level - self._prof[b]) / min(k, self.profile_days * self._per_bin_day)
 
+        if not self.scoring:
+            return
         insort(self._sorted, y)
         self._fifo.append(y)
         if len(self._fifo) > self.long:
