@@ -363,6 +363,9 @@ EC_FLOOR: Final = 0.35
 # soil surface (a drained paddy) to 28 cm of standing water.
 EC_WETNESS_ORIGIN: Final = {"soil_moisture": 0.0, "water_level": -20.0}
 EC_BINS: Final = 48
+# While a probe is alarmed, a wetness not yet learned is judged against the nearest learned one within
+# this many bins (EC moves a few per cent a bin: well inside half the floor).
+EC_NEAR_BINS: Final = 3
 # Water arriving (a rise of `WATERING` in an hour: irrigation, fertigation, rain) may bring new salt; the
 # EC found once it has soaked in is taken as the new normal at every wetness.
 EC_SOAK_MS: Final = 2 * 3_600_000
@@ -371,8 +374,9 @@ EC_SOAK_MS: Final = 2 * 3_600_000
 class EcDrift:
     """Soil EC of one node against its own wetness (`update` with both from one reading set)."""
 
-    LEARN_MS = 2 * 86_400_000  # two days of drying and watering before EC is judged
+    LEARN_MS = 2 * 86_400_000  # two days of drying and watering before EC is judged at its usual limit …
     BIN_MIN = 6  # readings a wetness bin needs before EC is judged there
+    EARLY_K = NeighbourDrift.EARLY_K  # … before that, against this many times it: a probe can drift on day one
     MEMORY = 288  # readings per bin: the usual EC at a wetness follows salt building up over weeks
     SMOOTH = NeighbourDrift.SMOOTH
     SUSTAIN = NeighbourDrift.SUSTAIN
@@ -401,35 +405,54 @@ class EcDrift:
             self.first_ts = ts
         if self._watered(wetness, ts):
             self.watered_ts = ts
-        k = self.count[b]
-        if k < self.BIN_MIN or ts - self.first_ts < self.LEARN_MS:
-            self._learn(b, x)
-            return self.active
+        early = ts - self.first_ts < self.LEARN_MS
+        if self.count[b] < self.BIN_MIN:
+            if not self.active:
+                self._learn(b, x)
+                return False
+            # A drifting probe's readings would teach a wrong usual EC: judged instead against the
+            # nearest wetness learned before, so a probe that recovers while the soil dries is seen to.
+            b = self._nearest_known(b)
+            if b < 0:
+                return True
+        floor = self.EARLY_K * EC_FLOOR if early else EC_FLOOR
         self.smooth += (x - self.level[b] - self.smooth) / self.SMOOTH
         size = abs(self.smooth)
         if ts - self.watered_ts < EC_SOAK_MS and not self.active:
             # Fertigation or a leaching rain moves EC at every wetness at once: follow it.
-            if size > EC_FLOOR / 2:
+            if size > floor / 2:
                 shift = self.smooth
                 self.level = [v + shift for v in self.level]
                 self.smooth = 0.0
             self.over = 0
             return False
         if self.active:
-            self.calm = self.calm + 1 if size < EC_FLOOR / 2 else 0
+            self.calm = self.calm + 1 if size < floor / 2 else 0
             if self.calm >= self.CALM or ts - self.active_since > self.RELEARN_MS:
-                if self.calm < self.CALM:  # lasted days: the probe's new normal
+                if self.active_since - self.first_ts < self.LEARN_MS:
+                    # Drifted while its usual EC was being learned: what was learned is suspect; start again.
+                    self.level, self.count, self.first_ts = [0.0] * EC_BINS, [0] * EC_BINS, ts
+                elif self.calm < self.CALM:  # lasted days: the probe's new normal
                     shift = self.smooth
                     self.level = [v + shift for v in self.level]
                 self.active, self.over, self.calm, self.smooth = False, 0, 0, 0.0
             return self.active
-        self.over = self.over + 1 if size > EC_FLOOR else 0
+        self.over = self.over + 1 if size > floor else 0
         if self.over >= self.SUSTAIN:
             self.active, self.active_since, self.calm = True, ts, 0
             return True
-        if size < EC_FLOOR / 2:
+        # While judging early, only what is well inside the limit is learned: a drift's first hours must
+        # not move the usual EC as far as the probe's recovery would have to come back (floor / 2).
+        if size < (floor / 4 if early else floor / 2):
             self._learn(b, x)
         return False
+
+    def _nearest_known(self, b: int) -> int:
+        for d in range(1, EC_NEAR_BINS + 1):
+            for c in (b - d, b + d):
+                if 0 <= c < EC_BINS and self.count[c] >= self.BIN_MIN:
+                    return c
+        return -1
 
     def _learn(self, b: int, x: float) -> None:
         k = self.count[b] = self.count[b] + 1

@@ -201,11 +201,13 @@ def test_a_sunny_spot_is_not_a_drift_on_the_first_day() -> None:
     assert _fields().of("air_temp.drift") == []
 
 
-def _bed(ec_drift: float = 0.0, fertigate_day: int | None = None) -> Feeder:
+def _bed(ec_drift: float = 0.0, fertigate_day: int | None = None, drift_from: int = 4 * DAY + DAY // 2,
+         drift_until: int | None = None) -> Feeder:
     """One vegetable bed drying by day and drip-irrigated back to 34 %VWC each morning it is below 24.
     Its probe's bulk EC rises with water content (EC ∝ θ^1.5: the opposite sign of pore-water dilution,
-    so the detector must learn the relation, not assume it). From day 4 noon the EC reading drifts by
-    `ec_drift` dS/m over 6 h; on `fertigate_day` the morning irrigation carries fertiliser (EC × 2)."""
+    so the detector must learn the relation, not assume it). From reading `drift_from` (day 4 noon) the
+    EC reading drifts by `ec_drift` dS/m over 6 h, until `drift_until`; on `fertigate_day` the morning
+    irrigation carries fertiliser (EC × 2)."""
     rnd = random.Random(3)
     f = Feeder(Engine(), "t-veg-4")
     theta, salt, watering = 30.0, 0.5, False
@@ -222,9 +224,8 @@ def _bed(ec_drift: float = 0.0, fertigate_day: int | None = None) -> Feeder:
         else:
             watering = False
         ec = salt * (theta / 30) ** 1.5
-        start = 4 * DAY + DAY // 2
-        if i >= start:
-            ec += ec_drift * min(1.0, (i - start) / 72)
+        if drift_from <= i < (drift_until or 6 * DAY):
+            ec += ec_drift * min(1.0, (i - drift_from) / 72)
         m = {"soil_moisture": round(theta + rnd.gauss(0, 0.1), 1), "soil_ec": round(ec + rnd.gauss(0, 0.005), 2)}
         f.send("a", MIDNIGHT_ICT + i * STEP, m)
     return f
@@ -236,6 +237,25 @@ def test_a_drifting_soil_ec_probe_is_found_against_its_own_soil_moisture() -> No
     assert {e.node for e in drift} == {"a"}
     assert drift[0].ts >= MIDNIGHT_ICT + 4 * DAY * STEP + DAY // 2 * STEP
     assert f.of("soil_moisture.drift") == []
+
+
+@pytest.mark.parametrize(("drift_from", "drift_until", "prompt"), [(24, 150, True), (60, 180, True), (96, 200, False)])
+def test_a_soil_ec_probe_drifting_on_its_first_day_is_one_alert(drift_from: int, drift_until: int,
+                                                                 prompt: bool) -> None:
+    # Long before two days of wetness were learned: from 2 h, 5 h or 8 h after the node starts (when the
+    # day's drying begins), into the drying.
+    f = _bed(ec_drift=0.6 if drift_from == 96 else 0.8, drift_from=drift_from, drift_until=drift_until)
+    events = f.of("soil_ec.drift")
+    assert {e.node for e in events} == {"a"}
+    # One alert: what was learned while the probe drifted is forgotten, so the clean days after it
+    # raise nothing.
+    resolved = [e for e in events if e.state == "resolved"]
+    assert events[0].state == "firing" and resolved == [events[-1]]
+    if prompt:
+        # Found while it drifts; over within two hours of the probe reading true again, although the
+        # soil has dried to a wetness not seen before.
+        end = MIDNIGHT_ICT + drift_until * STEP
+        assert events[0].ts < end < resolved[0].ts < end + 24 * STEP
 
 
 @pytest.mark.parametrize("fertigate_day", [None, 5])
