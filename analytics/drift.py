@@ -20,6 +20,7 @@ ends even if nobody acknowledges it.
 from __future__ import annotations
 
 import math
+import statistics
 from collections import deque
 from typing import Final
 
@@ -334,19 +335,41 @@ TRACER_FLOOR: Final = 0.45
 
 
 class TracerDrift:
-    """NH3 of one barn node against its own CO2 (`update` with both from one reading set)."""
+    """NH3 of one barn node against its own CO2 (`update` with both from one reading set, then `share`)."""
 
     def __init__(self) -> None:
         # Manure is scraped on a daily routine, so the ratio has a daily profile.
         self.pair = NeighbourDrift("nh3", floor=TRACER_FLOOR, daily=True)
+        self.ts = -1
+        self.shared = False
 
     @property
     def active(self) -> bool:
-        return self.pair.active
+        return self.pair.active and not self.shared
+
+    @property
+    def departure(self) -> float:
+        return self.pair.smooth
 
     def update(self, nh3: float, co2: float, ts: int) -> bool:
+        self.ts = ts
         excess = max(co2 - OUTDOOR_CO2_PPM, 50.0)  # near outdoor air the ratio says nothing
         return self.pair.update(math.log(max(nh3, 0.0) + 1.0) - math.log(excess), ts)
+
+    def share(self, others: list[float]) -> None:
+        """Given the departures of the site's other barns' ratios now: an alarm they share is no probe's.
+
+        NH3 release from manure rises with its temperature (Ni 1999, "Mechanistic models of ammonia
+        release from liquid manure: a review", J. Agric. Eng. Res. 72:1-17), while the animals' CO2 does
+        not, so a warm spell raises every barn's ratio together; a drifting cell raises one. The alarm
+        stands only if this ratio is off the median of the others by the limit, its own way."""
+        p = self.pair
+        if not p.active or not others:
+            self.shared = False
+            return
+        limit = max(p.floor, p.SPREAD_K * p.spread)
+        mid = statistics.median(others)
+        self.shared = (p.smooth - mid if p.smooth > 0 else mid - p.smooth) < limit
 
 
 # Soil EC follows the water in the soil: pore water concentrates as the soil dries and is diluted by

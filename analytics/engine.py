@@ -438,6 +438,7 @@ class Engine:
             if ns.tracer is None:
                 ns.tracer = TracerDrift()
             ns.tracer.update(good["nh3"], good["co2"], ts)
+            ns.tracer.share(self._site_tracers(ns, ts) if ns.tracer.pair.active else [])
         if "soil_ec" in good:
             wetness = "soil_moisture" if "soil_moisture" in good else "water_level"
             if wetness in good:
@@ -497,6 +498,19 @@ class Engine:
             d = ns.drift[q] = PeerDrift(q, ns.cfg.profile)
             d.peer_names = list(others)
         d.update(v, others, ts)
+
+    def _site_tracers(self, ns: NodeState, ts: int) -> list[float]:
+        """The departures of the NH3/CO2 ratios of the site's other barn nodes, read lately, neither gas
+        faulty or drifting."""
+        window = max(2 * (ns.interval_ms or 60_000), 600_000)
+        out = []
+        for node in self.latest.get((ns.site, "nh3"), ()):
+            other = self.nodes.get((ns.site, node))
+            if other is None or other is ns or other.tracer is None:
+                continue
+            if abs(ts - other.tracer.ts) <= window and not (other.suppressed("co2") or other.suppressed("nh3")):
+                out.append(other.tracer.departure)
+        return out
 
     def _fault_alerts(self, ns: NodeState, q: str, ts: int, out: Output) -> None:
         f = ns.faults.get(q)

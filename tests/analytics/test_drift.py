@@ -126,6 +126,37 @@ def test_the_daily_manure_routine_is_not_an_nh3_drift() -> None:
     assert _barn_gases(nh3_offset=0.0).of("nh3.drift") == []
 
 
+def _warm_barns(nh3_offset_c: float = 0.0) -> Feeder:
+    """Three pig barns of one site like `_barn_gases` (stocking ×1, ×1.1, ×0.9), through a warm spell
+    from day 3 noon: the manure emits up to 1.8× the NH3 for a day (emission rises with temperature),
+    the same in every barn; from day 3 18:00 barn c's NH3 cell drifts by `nh3_offset_c` ppm over 6 h."""
+    rnd = random.Random(6)
+    f = Feeder(Engine(), "t-pig-2")
+    warm_from, drift_from = 3 * DAY + DAY // 2, 3 * DAY + 3 * DAY // 4
+    for i in range(5 * DAY):
+        ventilation = 1.0 + 0.6 * (1 - math.cos(2 * math.pi * i / DAY)) / 2
+        hour = (i % DAY) / 12
+        since = hour - 7.0 if 7.0 <= hour < 16.0 else (hour - 16.0) % 24
+        manure = 0.6 + 0.6 * min(1.0, since / 15.0)
+        warm = 1.0 + 0.8 * min(1.0, (i - warm_from) / 36) if warm_from <= i < warm_from + DAY else 1.0
+        for node, stock in (("a", 1.0), ("b", 1.1), ("c", 0.9)):
+            co2 = 420 + 1800 * stock / ventilation + rnd.gauss(0, 15)
+            nh3 = 9.0 * stock * manure * warm / ventilation + rnd.gauss(0, 0.3)
+            if node == "c" and i >= drift_from:
+                nh3 += nh3_offset_c * min(1.0, (i - drift_from) / 72)
+            f.send(node, MIDNIGHT_ICT + i * STEP, {"co2": round(co2), "nh3": round(nh3, 1)})
+    return f
+
+
+def test_a_warm_spell_raising_every_barns_nh3_is_not_a_drift() -> None:
+    assert _warm_barns().of("nh3.drift") == []
+
+
+def test_a_drifting_nh3_cell_is_found_during_a_warm_spell() -> None:
+    drift = _warm_barns(nh3_offset_c=10.0).of("nh3.drift", "firing")
+    assert drift and {e.node for e in drift} == {"c"}
+
+
 def _ponds(fall_c: float = 0.0, refill: tuple[str, ...] = (), site: str = "t-pond-1") -> Feeder:
     """Three ponds of one site losing ~1 cm a day; from day 2, pond c's level probe drifts down by
     `fall_c` cm over 5 h, and the ponds in `refill` are refilled by 10 cm over 2 h."""
