@@ -51,6 +51,12 @@ FAULT_KINDS: Final = ("implausible", "stuck", "spike", "drift")
 SUPPRESSING: Final = ("implausible", "stuck", "drift")
 BARNS: Final = frozenset({"pig_barn", "poultry_barn"})
 OWN_DRIFT: Final = frozenset({"soil_ec", "nh3"})  # also judged against the node's own other readings
+# A drift is a judgement from comparison, and a real event in one pond or barn (a pond's oxygen crashing
+# while its neighbours' does not, one barn's fans failing) looks the same to it. So a drift does not
+# silence the farmer's critical alerts, nor any alert on these quantities, whose danger kills within hours
+# (a pond heading for a crash reads below its neighbours from the afternoon before, docs/agronomy.md §4.1).
+# Faults the probe's own readings show (implausible, stuck, physically impossible) silence them all.
+DRIFT_SPARES: Final = frozenset({"dissolved_oxygen"})
 MAX_PEERS: Final = 3  # neighbours a node is compared with for drift (2 of 3 agreeing still name the culprit)
 SILENT_INTERVALS: Final = 3  # agronomy.md §10: no reading for 3 × interval → warning
 LOSS_FIRE, LOSS_CLEAR = 0.2, 0.1
@@ -97,6 +103,12 @@ class NodeState:
         if f is None:
             f = self.faults[q] = SeriesFaults(q)
         return f
+
+    def probe_faulty(self, q: str) -> bool:
+        """A fault the probe's own readings show (implausible, stuck, physically impossible): its readings
+        are not the farm's. A drift, unlike these, is judged by comparison (see `DRIFT_SPARES`)."""
+        f = self.faults.get(q)
+        return f is not None and (f.is_implausible or f.stuck or f.physical_drift)
 
     def suppressed(self, q: str) -> bool:
         # Asked several times per reading (rules, every peer's drift): the common answers first, inline.
@@ -284,6 +296,14 @@ class _Ctx(dict[str, Any]):
         if v is None:
             raise Missing(q)
         return v
+
+
+def _silenced(r: Rule, broken: set[str], drifting: set[str]) -> bool:
+    """Whether the node's faulty or drifting probes leave rule `r` unjudged (see `DRIFT_SPARES`)."""
+    q = r.expr.quantities
+    if broken and not broken.isdisjoint(q):
+        return True
+    return bool(drifting) and r.severity != "critical" and not drifting.isdisjoint(q) and DRIFT_SPARES.isdisjoint(q)
 
 
 def _day_month(ts: int) -> int:
@@ -619,12 +639,14 @@ class Engine:
         if not rules:
             return
         faulty = {q for q in ns.faults if ns.suppressed(q)}
-        ctx = _Ctx(self, ns, ts, faulty)
+        broken = {q for q in faulty if ns.probe_faulty(q)} if faulty else faulty
+        drifting = faulty - broken
+        ctx = _Ctx(self, ns, ts, broken)
         lc = self.lifecycle
         for r in rules:
             key = (ns.site, ns.node, r.id)
             cond: bool | None
-            if faulty and not faulty.isdisjoint(r.expr.quantities):
+            if faulty and _silenced(r, broken, drifting):
                 cond = None
             elif r.inhibited_by and lc.is_active((ns.site, ns.node, r.inhibited_by)):
                 cond = False

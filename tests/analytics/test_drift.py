@@ -356,6 +356,71 @@ def _pond_oxygen(offset_c: float) -> Feeder:
     return f
 
 
+def _barn_fans_fail() -> Feeder:
+    """Three pig barns at 24 °C; on day 2 at 10:00 barn c's fans stop and its air warms by 9 °C over 3 h,
+    for 5 h: a real event in one barn, which its neighbours' thermometers do not share."""
+    rnd = random.Random(13)
+    f = Feeder(Engine(), "t-pig-4")
+    start = 2 * DAY + 120
+    for i in range(3 * DAY):
+        for node in "abc":
+            t = 24.0 + rnd.gauss(0, 0.2)
+            if node == "c" and start <= i < start + 96:
+                t += 9.0 * min(1.0, (i - start) / 36)
+            f.send(node, MIDNIGHT_ICT + i * STEP, {"air_temp": round(t, 1), "air_humidity": 70.0 + rnd.gauss(0, 1)})
+    return f
+
+
+def test_a_barn_warming_alone_is_judged_a_drift_but_its_critical_heat_alert_still_goes_out() -> None:
+    f = _barn_fans_fail()
+    drift = f.of("air_temp.drift", "firing")
+    assert drift and {e.node for e in drift} == {"c"}
+    # A thermometer drifting and a barn whose fans failed look alike: the warning waits for the
+    # technician, the critical alert does not.
+    assert f.of("air_temp.warn_high") == []
+    crit = f.of("air_temp.crit_high", "firing")
+    assert crit and {e.node for e in crit} == {"c"} and crit[0].ts > drift[0].ts
+
+
+def _pond_crash(depth: float, from_h: int = 1, fall_h: int = 2, hours: int = 8) -> Feeder:
+    """Three ponds like `_pond_oxygen`'s; on day 3 from `from_h` o'clock pond c's oxygen falls by `depth`
+    mg/L over `fall_h` hours and stays down until `hours` after it began (a plankton die-off in that pond
+    alone)."""
+    rnd = random.Random(9)
+    f = Feeder(Engine(), "t-pond-3")
+    start = 3 * DAY + 12 * from_h
+    for i in range(5 * DAY):
+        hour = (i % DAY) / 12
+        swing = math.sin(2 * math.pi * (hour - 10) / 24)
+        for node, amp in (("a", 2.5), ("b", 3.5), ("c", 3.0)):
+            v = 7.0 + amp * swing + rnd.gauss(0, 0.1)
+            if node == "c" and start <= i < start + 12 * hours:
+                v -= depth * min(1.0, (i - start) / (12 * fall_h))
+            f.send(node, MIDNIGHT_ICT + i * STEP, {"dissolved_oxygen": round(max(0.2, v), 2),
+                                                   "water_temp": round(29.0 + rnd.gauss(0, 0.05), 2)})
+    return f
+
+
+def test_a_pond_crashing_alone_still_alerts_its_farmer_though_it_reads_below_its_neighbours() -> None:
+    f = _pond_crash(3.5)
+    # Reading far below its neighbours for hours, pond c's probe may be judged to drift (a technician
+    # alert) ...
+    assert {e.node for e in f.of("dissolved_oxygen.drift")} <= {"c"}
+    # ... but the farmer hears of the crash all the same: a fouled probe and a dying pond look alike.
+    crit = f.of("dissolved_oxygen.crit_low", "firing")
+    assert crit and {e.node for e in crit} == {"c"}
+    assert MIDNIGHT_ICT + (3 * DAY + 12) * STEP < crit[0].ts < MIDNIGHT_ICT + (3 * DAY + 84) * STEP
+
+
+def test_a_pond_sinking_below_its_neighbours_from_the_afternoon_still_warns_its_farmer_at_night() -> None:
+    # From 16:00 pond c falls 1.8 mg/L below its usual over 6 h: judged a drift before its oxygen is low;
+    # at night it falls under the 3 mg/L warning level, which the farmer must hear of all the same.
+    f = _pond_crash(1.8, from_h=16, fall_h=6, hours=18)
+    drift, warn = f.of("dissolved_oxygen.drift", "firing"), f.of("dissolved_oxygen.warn_low", "firing")
+    assert drift and warn and drift[0].ts < warn[0].ts
+    assert {e.node for e in drift + warn} == {"c"}
+
+
 def test_a_fouled_oxygen_probe_reading_low_is_a_drift() -> None:
     drift = _pond_oxygen(-4.0).of("dissolved_oxygen.drift", "firing")
     assert {e.node for e in drift} == {"c"}
