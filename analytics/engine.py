@@ -53,8 +53,9 @@ BARNS: Final = frozenset({"pig_barn", "poultry_barn"})
 OWN_DRIFT: Final = frozenset({"soil_ec", "nh3"})  # also judged against the node's own other readings
 # A drift is a judgement from comparison, and a real event in one pond or barn (a pond's oxygen crashing
 # while its neighbours' does not, one barn's fans failing) looks the same to it. So a drift does not
-# silence the farmer's critical alerts, nor any alert on these quantities, whose danger kills within hours
-# (a pond heading for a crash reads below its neighbours from the afternoon before, docs/agronomy.md §4.1).
+# silence the farmer's critical alerts, nor any alert on these quantities, whose danger kills within
+# hours: DO can fall from optimal to lethal within hours (docs/agronomy.md §4.1 [SRAC4601]), and in the
+# simulated summer month each crashing pond read below its neighbours from the afternoon before.
 # Faults the probe's own readings show (implausible, stuck, physically impossible) silence them all.
 DRIFT_SPARES: Final = frozenset({"dissolved_oxygen"})
 MAX_PEERS: Final = 3  # neighbours a node is compared with for drift (2 of 3 agreeing still name the culprit)
@@ -111,7 +112,8 @@ class NodeState:
         return f is not None and (f.is_implausible or f.stuck or f.physical_drift)
 
     def suppressed(self, q: str) -> bool:
-        # Asked several times per reading (rules, every peer's drift): the common answers first, inline.
+        # Asked several times per reading (rules, every peer's drift): the common answers first, inline
+        # (the first is `probe_faulty`).
         f = self.faults.get(q)
         if f is not None and (f.is_implausible or f.stuck or f.physical_drift):
             return True
