@@ -671,6 +671,8 @@ class Engine:
             if t is None:
                 continue
             t.alert.meta["value"] = self._value(r, ctx)
+            # Spared by a drift (DRIFT_SPARES): the farmer is told the probe may be the cause.
+            t.alert.meta["probe_suspect"] = bool(drifting) and not drifting.isdisjoint(r.expr.quantities)
             if r.kind == "forecast" and "do_forecast_sunrise" in r.expr.names:
                 t.alert.meta["ts_expected"] = ns.do_fc.sunrise
             out.events.append(self._event(t))

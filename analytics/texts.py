@@ -27,6 +27,11 @@ FAULTS: Final = {
         "Sensor drift: {label} departs from its neighbours",
     ),
 }
+# A farmer alert on a reading whose probe is judged to drift (analytics/engine.py DRIFT_SPARES).
+PROBE_SUSPECT: Final = (
+    " Cảm biến có thể bị trôi (đã báo kỹ thuật viên): hãy kiểm tra tại chỗ.",
+    " The probe may be drifting (the technician is told): check on the spot.",
+)
 NODE: Final = {
     "offline": ("Mất kết nối: nút {node} không gửi dữ liệu", "Node {node} offline: no data"),
     "link_loss": ("Mất gói tin: nút {node} mất {value} % bản tin", "Link loss: node {node} lost {value} % of messages"),
@@ -84,7 +89,10 @@ def render(state: str, severity: str, site: str, node: str, meta: dict[str, Any]
         when_vi += f", dự kiến lúc {hhmm(expected)}"
         when_en += f", expected at {hhmm(expected)} ICT"
     advice = f" {meta['vi_hint']}." if meta.get("threshold_rule") and meta.get("vi_hint") else ""
+    suspect_vi = suspect_en = ""
+    if meta.get("probe_suspect") and state == "firing":
+        suspect_vi, suspect_en = PROBE_SUSPECT
     return {
-        "vi": f"{pre_vi}{level_vi} {site}: {vi}{when_vi}.{advice}",
-        "en": f"{pre_en}{level_en} {site}: {en}{when_en}.",
+        "vi": f"{pre_vi}{level_vi} {site}: {vi}{when_vi}.{advice}{suspect_vi}",
+        "en": f"{pre_en}{level_en} {site}: {en}{when_en}.{suspect_en}",
     }

@@ -380,6 +380,8 @@ def test_a_barn_warming_alone_is_judged_a_drift_but_its_critical_heat_alert_stil
     assert f.of("air_temp.warn_high") == []
     crit = f.of("air_temp.crit_high", "firing")
     assert crit and {e.node for e in crit} == {"c"} and crit[0].ts > drift[0].ts
+    assert "Cảm biến có thể bị trôi" in crit[0].text["vi"]
+    assert not any("trôi" in e.text["vi"] for e in f.farmer() if e.node != "c")
 
 
 def _pond_crash(depth: float, from_h: int = 1, fall_h: int = 2, hours: int = 8) -> Feeder:
@@ -419,6 +421,8 @@ def test_a_pond_sinking_below_its_neighbours_from_the_afternoon_still_warns_its_
     drift, warn = f.of("dissolved_oxygen.drift", "firing"), f.of("dissolved_oxygen.warn_low", "firing")
     assert drift and warn and drift[0].ts < warn[0].ts
     assert {e.node for e in drift + warn} == {"c"}
+    # ... told that the probe may be the cause, so the walk to the pond checks both.
+    assert "Cảm biến có thể bị trôi" in warn[0].text["vi"] and "probe may be drifting" in warn[0].text["en"]
 
 
 def test_a_fouled_oxygen_probe_reading_low_is_a_drift() -> None:
