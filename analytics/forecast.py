@@ -30,7 +30,7 @@ def _day_of_year(ts: int) -> int:
 
 @lru_cache(maxsize=64)
 def _day_of_year_of(ict_day: int) -> int:
-    return datetime.fromtimestamp(ict_day * 86400, UTC).timetuple().tm_yday
+    return datetime.fromtimestamp(ict_day * DAY_MS / 1000, UTC).timetuple().tm_yday
 
 
 class DoForecast:
