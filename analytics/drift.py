@@ -14,7 +14,8 @@ its own readings. So each node keeps, for each peer, the difference between its 
 A node drifts when it has drifted from most of its peers (at least two), which also tells the drifting
 node from the ones it is compared with.
 A departure that lasts `RELEARN_DAYS` is taken as the pair's new normal (a moved node), so an alarm
-ends even if nobody acknowledges it.
+ends even if nobody acknowledges it; a pair with a daily profile then learns afresh, its daily shape
+too (barns whose fans now run another routine would otherwise alarm again every afternoon).
 """
 
 from __future__ import annotations
@@ -148,8 +149,11 @@ class NeighbourDrift:
         if self.active:
             self.calm = self.calm + 1 if size < limit / 2 else 0
             if self.calm >= self.CALM or ts - self.active_since > self.RELEARN_DAYS * 86_400_000:
-                self.active, self.over, self.calm = False, 0, 0
-                self.base, self.smooth = d, 0.0
+                if self.profile is not None and self.calm < self.CALM:
+                    self._restart()
+                else:
+                    self.active, self.over, self.calm = False, 0, 0
+                    self.base, self.smooth = d, 0.0
             return self.active
         self.over = self.over + 1 if size > limit else 0
         if self.over >= self.SUSTAIN:
@@ -200,6 +204,17 @@ class NeighbourDrift:
         if self.profile is not None:
             self._learn_profile(b, d_raw)
         return False
+
+    def _restart(self) -> None:
+        """A departure that lasted days is the pair's new normal, its daily shape too: learn it afresh
+        (the one-reading noise is kept)."""
+        self.n = self.learned = 0
+        self.early_limit = -1.0
+        self.prev = None
+        self.base = self.smooth = self.spread = 0.0
+        self.profile, self.profile_n = [0.0] * DAY_BINS, [0] * DAY_BINS
+        self.window.clear()
+        self.active, self.over, self.calm = False, 0, 0
 
     def _profile_at(self, b: int) -> float:
         if self.profile is None or self.profile_n[b] == 0:

@@ -96,6 +96,24 @@ def test_a_departure_that_lasts_days_becomes_the_new_normal() -> None:
     assert not any(states[-DAY:])  # … and taken as the pair's new normal after NeighbourDrift.RELEARN_DAYS
 
 
+def test_a_pair_with_a_daily_shape_takes_a_lasting_new_routine_as_its_new_normal() -> None:
+    # Two barns' CO2 ratio with a daily shape for 3 days, then for 8 days another routine (the other
+    # barn's fans now run a stage lower all afternoon): one alarm, then the new routine is learned,
+    # shape and all, instead of alarming again each afternoon against the old one.
+    pair = NeighbourDrift("co2", floor=0.3, daily=True)
+    ts, rises, was = MIDNIGHT_ICT, [], False
+    for i in range(11 * DAY):
+        shape = math.cos(2 * math.pi * (i % DAY) / DAY)
+        w = min(1.0, max(0.0, (i - 3 * DAY) / 72))  # the new routine sets in over 6 h
+        d = (1 - w) * 0.25 * shape + w * (-1.5 - 0.25 * shape)
+        now = pair.update(d + 0.01 * (i % 3), ts)
+        if now and not was:
+            rises.append(i // DAY)
+        was = now
+        ts += STEP
+    assert rises == [3]
+
+
 def _barn_gases(nh3_offset: float, readings: int = 5 * DAY, drift_from: int = 4 * DAY) -> Feeder:
     """One pig barn alone (no neighbours): CO2 and NH3 both diluted by the same ventilation, manure
     scraped at 07:00 and 16:00 ICT so NH3 falls by half then builds up again; from `drift_from` the NH3
