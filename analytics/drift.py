@@ -100,23 +100,33 @@ class NeighbourDrift:
         self.floor = DRIFT_MIN.get(quantity, math.inf) if floor is None else floor
         # With `daily`, the baseline has a time-of-day profile (half-hour bins, about a week's memory),
         # learned over the first two days: for a difference that follows a daily routine.
-        self.profile = [0.0] * DAY_BINS if daily else None
-        self.profile_n = [0] * DAY_BINS
+        self.daily = daily
         self.learn_ms = 2 * self.LEARN_MS if daily else self.LEARN_MS
+        self.noise = 0.0  # mean absolute one-reading change of the difference
+        self.window: deque[float] = deque(maxlen=self.STEP_WINDOW)
+        self._begin()
+
+    def _begin(self) -> None:
+        """Start learning the pair: at its first reading, and again when a lasting departure is its new
+        normal (`_restart`)."""
+        self.profile: list[float] | None = [0.0] * DAY_BINS if self.daily else None
+        self.profile_n = [0] * DAY_BINS
         self.n = 0
         self.learned = 0  # readings the first day's baseline was learned from
         self.early_limit = -1.0
         self.first_ts = -1
         self.base = 0.0
         self.smooth = 0.0
-        self.noise = 0.0  # mean absolute one-reading change of the difference
         self.prev: float | None = None
-        self.window: deque[float] = deque(maxlen=self.STEP_WINDOW)
         self.spread = 0.0  # mean absolute departure from the baseline while nothing is wrong
         self.over = 0
         self.calm = 0
         self.active = False
         self.active_since = -1
+
+    def limit(self) -> float:
+        """The departure that alarms: the floor, or `SPREAD_K` times the pair's usual departure."""
+        return max(self.floor, self.SPREAD_K * self.spread)
 
     def update(self, d: float, ts: int) -> bool:
         # Called for every reading of every peer pair: kept to plain arithmetic on attributes.
@@ -144,7 +154,7 @@ class NeighbourDrift:
             self._absorb_step()
         self.smooth += (d - self.base - self.smooth) / self.SMOOTH
         # Nodes that differ more by nature (two ponds' oxygen, two barns' air) need a larger departure.
-        limit = max(self.floor, self.SPREAD_K * self.spread)
+        limit = max(self.floor, self.SPREAD_K * self.spread)  # `limit()`, inline: every reading of every pair
         size = abs(self.smooth)
         if self.active:
             self.calm = self.calm + 1 if size < limit / 2 else 0
@@ -179,7 +189,7 @@ class NeighbourDrift:
             # Fixed when judging starts: a limit grown from the departures would let a drift raise it.
             limit = self.early_limit
             if limit < 0:
-                limit = self.early_limit = self.EARLY_K * max(self.floor, self.SPREAD_K * self.spread)
+                limit = self.early_limit = self.EARLY_K * self.limit()
             size = smooth if smooth >= 0 else -smooth
             if self.active:
                 self.calm = self.calm + 1 if size < limit / 2 else 0
@@ -208,13 +218,8 @@ class NeighbourDrift:
     def _restart(self) -> None:
         """A departure that lasted days is the pair's new normal, its daily shape too: learn it afresh
         (the one-reading noise is kept)."""
-        self.n = self.learned = 0
-        self.early_limit = -1.0
-        self.prev = None
-        self.base = self.smooth = self.spread = 0.0
-        self.profile, self.profile_n = [0.0] * DAY_BINS, [0] * DAY_BINS
+        self._begin()
         self.window.clear()
-        self.active, self.over, self.calm = False, 0, 0
 
     def _profile_at(self, b: int) -> float:
         if self.profile is None or self.profile_n[b] == 0:
@@ -382,9 +387,8 @@ class TracerDrift:
         if not p.active or not others:
             self.shared = False
             return
-        limit = max(p.floor, p.SPREAD_K * p.spread)
         mid = statistics.median(others)
-        self.shared = (p.smooth - mid if p.smooth > 0 else mid - p.smooth) < limit
+        self.shared = (p.smooth - mid if p.smooth > 0 else mid - p.smooth) < p.limit()
 
 
 # Soil EC follows the water in the soil: pore water concentrates as the soil dries and is diluted by

@@ -300,6 +300,12 @@ class _Ctx(dict[str, Any]):
         return v
 
 
+def _fresh_ms(ns: NodeState) -> int:
+    """How far apart a peer's reading may be from this node's to be compared with it: two intervals, at
+    least 10 min."""
+    return max(2 * (ns.interval_ms or 60_000), 600_000)
+
+
 def _silenced(r: Rule, broken: set[str], drifting: set[str]) -> bool:
     """Whether the node's faulty or drifting probes leave rule `r` unjudged (see `DRIFT_SPARES`)."""
     q = r.expr.quantities
@@ -496,7 +502,7 @@ class Engine:
         if peers is None:
             peers = self.latest[(site, q)] = {}
         peers[me] = (ts, v)
-        window = max(2 * (ns.interval_ms or 60_000), 600_000)
+        window = _fresh_ms(ns)
         nodes = self.nodes
         d = ns.drift.get(q)
         others: dict[str, float] = {}
@@ -524,7 +530,7 @@ class Engine:
     def _site_tracers(self, ns: NodeState, ts: int) -> list[float]:
         """The departures of the NH3/CO2 ratios of the site's other barn nodes, read lately, neither gas
         faulty or drifting."""
-        window = max(2 * (ns.interval_ms or 60_000), 600_000)
+        window = _fresh_ms(ns)
         out = []
         for node in self.latest.get((ns.site, "nh3"), ()):
             other = self.nodes.get((ns.site, node))
