@@ -266,8 +266,55 @@ def barn_gas_level(quantity: str, v: float) -> float:
     return math.log(excess + BARN_GAS_SOFT[quantity])
 
 
+# A site of two nodes (or of three, one of them broken or offline) has one pair: it shows that the two
+# parted, not which one moved. Each node's own daily profile names it: while they parted, the drifting
+# node's reading moved off its own usual level for the time of day, and the other's did not. Weather
+# moves both alike, and is told apart only by being shared: a node is named when, since the pair was last
+# quiet, its own departure grew by half the parting or more, in the parting's direction, and the other
+# node's strayed by at most `OTHER_SHARE` of it all along (UNSOURCED ESTIMATE; weather turning while a
+# probe drifts leaves the two unnamed: a third node would tell). The weather moves further the
+# longer the parting takes, so it is judged only within `QUIET_MAX_MS` of the pair's last quiet reading.
+OTHER_SHARE: Final = 0.25
+QUIET_MAX_MS: Final = 12 * 3_600_000
+
+
+class OwnLevel:
+    """A node's departure from its own daily profile of a compared quantity (half-hour bins, about a
+    week's memory), smoothed like a pair's departure."""
+
+    READY = 12  # readings in the time-of-day bin (two days) before the departure is trusted
+
+    def __init__(self) -> None:
+        self.profile = [0.0] * DAY_BINS
+        self.profile_n = [0] * DAY_BINS
+        self.smooth = 0.0
+        self.ready = False
+        self.ts = self.prev_ts = -1
+        self.prev = 0.0  # the smoothed departure at the reading before (`as_of`)
+
+    def update(self, v: float, ts: int, learn: bool) -> None:
+        """Judge `v` against the profile; learn it unless the node is alarmed (a drift is not a routine)."""
+        b = int(ts % 86_400_000) * DAY_BINS // 86_400_000
+        k = self.profile_n[b]
+        self.ready = k >= self.READY
+        self.prev, self.prev_ts, self.ts = self.smooth, self.ts, ts
+        if self.ready:
+            self.smooth += (v - self.profile[b] - self.smooth) / NeighbourDrift.SMOOTH
+        if learn:
+            self.profile_n[b] = k + 1
+            self.profile[b] += (v - self.profile[b]) / min(k + 1, PROFILE_MEMORY)
+
+    def as_of(self, other: OwnLevel) -> float:
+        """The smoothed departure at the time of `other`'s latest reading: the two nodes of a site report
+        in turn, and a shared step (a storm's cooling) half-seen would look like one node moving."""
+        if other.ts >= (self.ts + self.prev_ts) / 2 or self.prev_ts < 0:
+            return self.smooth
+        return self.prev
+
+
 class PeerDrift:
-    """Drift of one (node, quantity) against each peer of its site; needs at least two peers."""
+    """Drift of one (node, quantity) against each peer of its site: named by most of at least two peers,
+    or, with one peer, by the node's own daily profile (`OwnLevel`)."""
 
     def __init__(self, quantity: str, profile: str | None = None) -> None:
         self.quantity = quantity
@@ -286,12 +333,21 @@ class PeerDrift:
         self.hour_n = 0
         self.hour_start = -1
         self.rising = False  # a rise judged a drift: stays while the node stays off its peers
+        self.own = OwnLevel()
+        # With one peer: both nodes' own departures and the pair's when the pair was last quiet, and
+        # when; how far the peer's own departure has strayed since; and whether this node was named (it
+        # stays named while the pair alarms).
+        self.quiet: tuple[float, float, float, int] | None = None
+        self.stirred = 0.0
+        self.alone = False
 
-    def update(self, v: float, peers: dict[str, float], ts: int) -> bool:
+    def update(self, v: float, peers: dict[str, float], ts: int, lone: OwnLevel | None = None) -> bool:
+        """`lone`: with one peer, that peer's own level (`OwnLevel`), to tell which of the two moved."""
         if self.gas is not None:
             v = barn_gas_level(self.gas, v)
             peers = {p: barn_gas_level(self.gas, pv) for p, pv in peers.items()}
         alarms = 0
+        pair = None
         for peer, pv in peers.items():
             pair = self.pairs.get(peer)
             if pair is None:
@@ -299,12 +355,40 @@ class PeerDrift:
                 pair = self.pairs[peer] = NeighbourDrift(self.quantity, floor=self.floor, daily=daily)
             if pair.update(v - pv, ts) and (not self.reads_low or pair.smooth < 0):
                 alarms += 1
-        drifted = len(peers) >= 2 and alarms > len(peers) / 2
+        self.own.update(v, ts, learn=alarms == 0 and not self.active)
+        if len(peers) == 1 and pair is not None:
+            drifted = self.alone = self._moved_alone(pair, alarms == 1, lone, ts)
+        else:
+            self.quiet, self.alone = None, False
+            drifted = len(peers) >= 2 and alarms > len(peers) / 2
         if self.fall_only:
             lead = v - sum(peers.values()) / len(peers) if peers else 0.0
             drifted = self._fallen(v, lead, ts, drifted)
         self.active = drifted
         return drifted
+
+    def _moved_alone(self, pair: NeighbourDrift, alarmed: bool, other: OwnLevel | None, ts: int) -> bool:
+        """With one peer, whether this node, not the peer (`other`, its own level), moved the pair."""
+        own = self.own
+        if other is None or not (own.ready and other.ready):
+            self.quiet = None
+            return False
+        if alarmed and self.alone:
+            return True
+        if not alarmed and abs(pair.smooth) < pair.limit() / 4:
+            self.quiet, self.stirred = (own.as_of(other), other.smooth, pair.smooth, ts), 0.0
+            return False
+        if self.quiet is None:
+            return False
+        mine_then, theirs_then, parting_then, then = self.quiet
+        self.stirred = max(self.stirred, abs(other.smooth - theirs_then))
+        if not alarmed or ts - then > QUIET_MAX_MS:
+            return False
+        parting = pair.smooth - parting_then
+        mine = own.as_of(other) - mine_then
+        if parting < 0:
+            mine = -mine
+        return mine >= abs(parting) / 2 and self.stirred <= OTHER_SHARE * abs(parting)
 
     def _fallen(self, v: float, lead: float, ts: int, drifted: bool) -> bool:
         mean = self.own_mean

@@ -518,14 +518,18 @@ class Engine:
                     others[node] = pv
                     if len(others) == MAX_PEERS:
                         break
-            if len(others) < 2 and d is None:
+            if not others and d is None:
                 return
             if d is not None:
                 d.peer_names = list(others)
         if d is None:
             d = ns.drift[q] = PeerDrift(q, ns.cfg.profile)
             d.peer_names = list(others)
-        d.update(v, others, ts)
+        lone = None
+        if len(others) == 1:  # one pair: the two nodes' own profiles tell which one moved
+            peer = nodes[(site, next(iter(others)))].drift.get(q)
+            lone = peer.own if peer is not None else None
+        d.update(v, others, ts, lone)
 
     def _site_tracers(self, ns: NodeState, ts: int) -> list[float]:
         """The departures of the NH3/CO2 ratios of the site's other barn nodes, read lately, neither gas

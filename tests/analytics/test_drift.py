@@ -9,7 +9,7 @@ import pytest
 
 from analytics.drift import BARN_GAS_FLOOR, DRIFT_MIN, NeighbourDrift
 from analytics.engine import Engine
-from tests.analytics.helpers import MIDNIGHT_ICT, MINUTE, Feeder
+from tests.analytics.helpers import HOUR, MIDNIGHT_ICT, MINUTE, Feeder
 
 STEP = 5 * MINUTE
 DAY = 288  # readings a day at 5 min
@@ -248,6 +248,61 @@ def test_a_probe_drifting_in_its_first_hours_is_found_on_the_first_day() -> None
 
 def test_a_sunny_spot_is_not_a_drift_on_the_first_day() -> None:
     assert _fields().of("air_temp.drift") == []
+
+
+def _weathered_field(nodes: tuple[str, ...], drift: tuple[str, float] | None = None,
+                     silent: str | None = None, days: int = 8,
+                     cold: tuple[int, int] = (4 * DAY + 6 * 12, 5 * DAY + 18 * 12)) -> Feeder:
+    """Air thermometers of one field under changing weather: each day's mean and swing differ (±2.5 °C,
+    ±30 %), a cold front takes 7 °C off over the readings `cold` (from day 4, 06:00, for a day and a
+    half). Node b sits in the sun (up to 1.5 °C warmer around noon). `drift` (node, °C): that node's
+    probe drifts by so much over 6 h from day 6, 08:00. `silent`: that node is offline from day 6, 06:00."""
+    rnd = random.Random(4)
+    day_mean = [24 + rnd.uniform(-2.5, 2.5) for _ in range(days)]
+    day_swing = [5 * rnd.uniform(0.7, 1.3) for _ in range(days)]
+    f = Feeder(Engine(), "t-veg-4")
+    start = 6 * DAY + 8 * 12
+    for i in range(days * DAY):
+        day, slot = divmod(i, DAY)
+        hour = slot / 12
+        front = -7.0 if cold[0] <= i < cold[1] else 0.0
+        base = day_mean[day] + front + day_swing[day] * math.sin(2 * math.pi * (hour - 9) / 24)
+        for node in nodes:
+            if node == silent and i >= 6 * DAY + 6 * 12:
+                continue
+            v = base + rnd.gauss(0, 0.1)
+            if node == "b":
+                v += 1.5 * max(0.0, math.sin(math.pi * (hour - 6) / 12))
+            if drift is not None and node == drift[0] and i >= start:
+                v += drift[1] * min(1.0, (i - start) / 72)
+            f.send(node, MIDNIGHT_ICT + i * STEP, {"air_temp": round(v, 2)})
+    return f
+
+
+@pytest.mark.parametrize("culprit, offset", [("a", 6.0), ("b", -6.0)])
+def test_with_one_neighbour_the_node_that_left_its_own_daily_profile_is_named(culprit: str, offset: float) -> None:
+    """Two nodes show only that they parted; the one reading far from its own usual level at that time of
+    day, while the other reads as usual, is the drifting probe."""
+    drift = _weathered_field(("a", "b"), drift=(culprit, offset)).of("air_temp.drift", "firing")
+    assert {e.node for e in drift} == {culprit}
+    assert drift[0].ts < MIDNIGHT_ICT + 6 * DAY * STEP + 14 * HOUR
+
+
+def test_two_nodes_under_changing_weather_and_a_cold_front_are_not_a_drift() -> None:
+    assert _weathered_field(("a", "b")).of("air_temp.drift") == []
+
+
+def test_weather_turning_while_one_of_two_probes_drifts_does_not_name_the_other() -> None:
+    """A storm takes 7 °C off both nodes from 09:00 to 13:00 while b drifts 6 °C low: a moved 7 °C up
+    at 13:00 and b only 1 °C, which alone would put the parting on a. The storm moved a meanwhile, so a is
+    not named."""
+    f = _weathered_field(("a", "b"), drift=("b", -6.0), cold=(6 * DAY + 9 * 12, 6 * DAY + 13 * 12))
+    assert {e.node for e in f.of("air_temp.drift", "firing")} <= {"b"}
+
+
+def test_a_drift_is_named_while_the_third_node_of_the_site_is_offline() -> None:
+    f = _weathered_field(("a", "b", "c"), drift=("a", 6.0), silent="c")
+    assert {e.node for e in f.of("air_temp.drift", "firing")} == {"a"}
 
 
 def _bed(ec_drift: float = 0.0, fertigate_day: int | None = None, drift_from: int = 4 * DAY + DAY // 2,
