@@ -55,7 +55,6 @@ STUCK_LOCAL_RUNS: Final = 24.0
 # chance long run (or a short stuck fault learned as natural) must not lift it much (UNSOURCED ESTIMATE).
 STUCK_PRIOR_RUNS: Final = 10.0
 WEEK_MS: Final = 7 * 86_400_000
-SUN_WELL_UP_H: Final = 1.0  # an hour from sunrise and sunset: clearly day, or clearly night
 # Light exactly 0 this long after the computed sunrise (or before sunset) is a dead sensor. The
 # computed sunrise ignores the equation of time, so the true sun can rise up to 14 min later (February,
 # [EoT]); half an hour after it the sun has been up ≥ 16 min, ≈ 3.5° at 21 °N. At sunrise a clear sky
@@ -63,8 +62,13 @@ SUN_WELL_UP_H: Final = 1.0  # an hour from sunrise and sunset: clearly day, or c
 # 1 lux. Only the darkest storm clouds (< 1 lux at sunrise [LUX-ORDERS]) could read 0 that early, for a
 # reading or two (UNSOURCED ESTIMATE built on those figures; sources in docs/analytics.md).
 LIGHT_DEAD_AT_ZERO_SUN_H: Final = 0.5
-# Night (sun more than an hour below the horizon): above this a light sensor is broken or drifting.
-# Moonlight is < 1 lux; 1000 lux leaves room for a lamp near the node (UNSOURCED ESTIMATE).
+# Night for a light sensor: from half an hour after the computed sunset to half an hour before sunrise.
+# The computed times are geometric (no refraction, about 4 min) and ignore the equation of time (up to
+# 16.4 min), so by then the true sun has been down about 10 min or more (≈ 2° at 21 °N), and a clear
+# sky gives far less than the 410–585 lux it gives at sunset [AMS-TWILIGHT]. Above `NIGHT_LIGHT_LUX` a light
+# sensor is broken or drifting: moonlight is < 1 lux; 1000 lux leaves room for a lamp near the node
+# (UNSOURCED ESTIMATE). It was an hour: a drifting sensor read daylight for half an hour more.
+LIGHT_NIGHT_SUN_H: Final = 0.5
 NIGHT_LIGHT_LUX: Final = 1000.0
 # Quantities that cannot change fast: hourly mean this far from the daily mean = drift (UNSOURCED).
 SLOW_DRIFT: Final[dict[str, float]] = {"soil_ph": 0.3}
@@ -256,7 +260,7 @@ class SeriesFaults:
 
     def _physical_drift(self, v: float, sun: float) -> None:
         if self.quantity == "light":
-            if sun <= -SUN_WELL_UP_H:
+            if sun <= -LIGHT_NIGHT_SUN_H:
                 self.night_glow = self.night_glow + 1 if v > NIGHT_LIGHT_LUX else 0
                 self.physical_drift = self.night_glow >= 3
             return

@@ -8,7 +8,7 @@ import math
 import random
 
 from analytics.engine import Engine
-from analytics.faults import LIGHT_DEAD_AT_ZERO_SUN_H, STUCK_MIN, SeriesFaults
+from analytics.faults import LIGHT_DEAD_AT_ZERO_SUN_H, LIGHT_NIGHT_SUN_H, STUCK_MIN, SeriesFaults
 from tests.analytics.helpers import HOUR, MIDNIGHT_ICT, MINUTE, Feeder
 
 SITE = "t-pond-1"  # fish_pond by its slug
@@ -172,6 +172,27 @@ def test_daylight_readings_in_the_dark_are_a_drifting_light_sensor() -> None:
     assert f.of("light.drift") == []
     f.series("n1", MIDNIGHT_ICT + 2 * HOUR, 10 * MINUTE, [{"light": 20000.0 + 10 * i} for i in range(4)])
     assert len(f.of("light.drift", "firing")) == 1
+
+
+def test_a_light_sensor_reading_daylight_at_dusk_is_a_drift_half_an_hour_after_sunset() -> None:
+    """A working sensor sees civil twilight (≈ 585 lux at sunset, ≈ 3 lux at its end, 6° down, about 25 min
+    later at 21 °N) with the true sunset up to 20 min after the computed one; a drifting one still reads
+    daylight. Three readings beyond 1000 lux from half an hour after sunset are a drift."""
+    drifting, working = SeriesFaults("light"), SeriesFaults("light")
+    late_min = 20  # the true sunset after the computed one: equation of time and refraction
+    found = []
+    for i in range(-24, 24):  # 2 h before the computed sunset to 2 h after, every 5 min
+        sun = -i * 5 / 60  # hours inside the day: negative after sunset
+        down_min = i * 5 - late_min
+        twilight = 585.0 * math.exp(-down_min * math.log(585 / 3) / 25) if down_min > 0 else 585.0 - 40 * down_min
+        ts = MIDNIGHT_ICT + 17 * HOUR + i * 5 * MINUTE
+        working.observe(ts, round(twilight, 1), sun)
+        drifting.observe(ts, round(twilight + 20_000), sun)
+        assert not working.physical_drift
+        if drifting.physical_drift:
+            found.append(sun)
+    # Found at the third reading past half an hour after sunset: 40 min after it, not an hour and more.
+    assert found and -45 / 60 < max(found) <= -LIGHT_NIGHT_SUN_H
 
 
 def test_soil_ph_cannot_move_half_a_unit_in_hours() -> None:
