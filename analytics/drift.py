@@ -12,7 +12,7 @@ its own readings. So each node keeps, for each peer, the difference between its 
   alarms after `SUSTAIN` consecutive readings beyond it, and calms after `CALM` readings back inside
   half of it.
 A node drifts when it has drifted from most of its peers (at least two), which also tells the drifting
-node from the ones it is compared with.
+node from the ones it is compared with; with one peer, the node's own daily profile tells (`OwnLevel`).
 A departure that lasts `RELEARN_DAYS` is taken as the pair's new normal (a moved node), so an alarm
 ends even if nobody acknowledges it; a pair with a daily profile then learns afresh, its daily shape
 too (barns whose fans now run another routine would otherwise alarm again every afternoon).
