@@ -338,6 +338,7 @@ class PeerDrift:
         # when; how far the peer's own departure has strayed since; and whether this node was named (it
         # stays named while the pair alarms).
         self.quiet: tuple[float, float, float, int] | None = None
+        self.quiet_pair: NeighbourDrift | None = None
         self.stirred = 0.0
         self.alone = False
 
@@ -359,7 +360,7 @@ class PeerDrift:
         if len(peers) == 1 and pair is not None:
             drifted = self.alone = self._moved_alone(pair, alarms == 1, lone, ts)
         else:
-            self.quiet, self.alone = None, False
+            self.alone = False
             drifted = len(peers) >= 2 and alarms > len(peers) / 2
         if self.fall_only:
             lead = v - sum(peers.values()) / len(peers) if peers else 0.0
@@ -371,14 +372,14 @@ class PeerDrift:
         """With one peer, whether this node, not the peer (`other`, its own level), moved the pair."""
         own = self.own
         if other is None or not (own.ready and other.ready):
-            self.quiet = None
             return False
         if alarmed and self.alone:
             return True
         if not alarmed and abs(pair.smooth) < pair.limit() / 4:
-            self.quiet, self.stirred = (own.as_of(other), other.smooth, pair.smooth, ts), 0.0
+            self.quiet, self.quiet_pair, self.stirred = (own.as_of(other), other.smooth, pair.smooth, ts), pair, 0.0
             return False
-        if self.quiet is None:
+        # Kept while the peer is away for a while (a dropout, a spike's suppression): it is the same pair.
+        if self.quiet is None or self.quiet_pair is not pair:
             return False
         mine_then, theirs_then, parting_then, then = self.quiet
         self.stirred = max(self.stirred, abs(other.smooth - theirs_then))

@@ -252,11 +252,13 @@ def test_a_sunny_spot_is_not_a_drift_on_the_first_day() -> None:
 
 def _weathered_field(nodes: tuple[str, ...], drift: tuple[str, float] | None = None,
                      silent: str | None = None, days: int = 8,
-                     cold: tuple[int, int] = (4 * DAY + 6 * 12, 5 * DAY + 18 * 12)) -> Feeder:
+                     cold: tuple[int, int] = (4 * DAY + 6 * 12, 5 * DAY + 18 * 12),
+                     away: tuple[str, int, int] | None = None) -> Feeder:
     """Air thermometers of one field under changing weather: each day's mean and swing differ (±2.5 °C,
     ±30 %), a cold front takes 7 °C off over the readings `cold` (from day 4, 06:00, for a day and a
     half). Node b sits in the sun (up to 1.5 °C warmer around noon). `drift` (node, °C): that node's
-    probe drifts by so much over 6 h from day 6, 08:00. `silent`: that node is offline from day 6, 06:00."""
+    probe drifts by so much over 6 h from day 6, 08:00. `silent`: that node is offline from day 6, 06:00.
+    `away` (node, first, last reading): that node sends nothing over those readings."""
     rnd = random.Random(4)
     day_mean = [24 + rnd.uniform(-2.5, 2.5) for _ in range(days)]
     day_swing = [5 * rnd.uniform(0.7, 1.3) for _ in range(days)]
@@ -268,7 +270,8 @@ def _weathered_field(nodes: tuple[str, ...], drift: tuple[str, float] | None = N
         front = -7.0 if cold[0] <= i < cold[1] else 0.0
         base = day_mean[day] + front + day_swing[day] * math.sin(2 * math.pi * (hour - 9) / 24)
         for node in nodes:
-            if node == silent and i >= 6 * DAY + 6 * 12:
+            offline = node == silent and i >= 6 * DAY + 6 * 12
+            if offline or (away is not None and node == away[0] and away[1] <= i <= away[2]):
                 continue
             v = base + rnd.gauss(0, 0.1)
             if node == "b":
@@ -300,8 +303,10 @@ def test_weather_turning_while_one_of_two_probes_drifts_does_not_name_the_other(
     assert {e.node for e in f.of("air_temp.drift", "firing")} <= {"b"}
 
 
-def test_a_drift_is_named_while_the_third_node_of_the_site_is_offline() -> None:
-    f = _weathered_field(("a", "b", "c"), drift=("a", 6.0), silent="c")
+@pytest.mark.parametrize("away", [None, ("b", 6 * DAY + 10 * 12, 6 * DAY + 11 * 12)])
+def test_a_drift_is_named_while_the_third_node_of_the_site_is_offline(away: tuple[str, int, int] | None) -> None:
+    """Also when the one peer left is itself away for an hour while the two part (a dropout)."""
+    f = _weathered_field(("a", "b", "c"), drift=("a", 6.0), silent="c", away=away)
     assert {e.node for e in f.of("air_temp.drift", "firing")} == {"a"}
 
 
