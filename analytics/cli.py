@@ -36,6 +36,7 @@ def run(
     registry_url: str = typer.Option(None, help="Registry with sites and overrides (env RUONGSO_REGISTRY_URL)."),
     state_file: Path = typer.Option(None, help="Where firing alerts and silences are kept across restarts."),
     client_id: str = typer.Option(None, help="MQTT client id (default analytics-<partition>)."),
+    warmup_hours: float = typer.Option(None, help="Hours of stored readings replayed at start (default 48; 0: none)."),
     log_json: bool = typer.Option(None, "--log-json", help="Log one JSON object per line."),
 ) -> None:
     """Consume telemetry and status live; emit alert events and derived indicators."""
@@ -51,6 +52,7 @@ def run(
             registry_url=registry_url,
             state_file=str(state_file) if state_file else None,
             client_id=client_id,
+            warmup_hours=warmup_hours,
             log_json=log_json,
         )
     )

@@ -35,9 +35,10 @@ from analytics.engine import Engine, Output
 from analytics.lifecycle import Active, Lifecycle
 from analytics.lines import alert_line
 from analytics.sites import SiteDirectory, SitesError, registry_lookup
+from analytics.warmup import replay
 from contract import topics
 from contract.topics import NodeTopic, NodeTopicKind, TopicError
-from contract.wire import WireError, decode_status, decode_telemetry
+from contract.wire import Decoded, WireError, decode_status, decode_telemetry
 from ruongso.influx import InfluxClient, InfluxError, quote_ident
 from ruongso.logs import configure, event
 from ruongso.mqtt import connect_and_wait, make_client, parse_mqtt_url
@@ -61,6 +62,8 @@ class AnalyticsSettings(ServiceSettings):
     repeat_interval_s: float = 4 * 3600.0
     flush_interval_s: float = 0.5
     tick_interval_s: float = 5.0
+    # Hours of stored readings replayed through the detectors at start (analytics/warmup.py); 0: none.
+    warmup_hours: float = 48.0
 
 
 def parse_partition(text: str | None) -> tuple[int, int]:
@@ -95,7 +98,8 @@ class AnalyticsService:
         self.influx = InfluxClient(settings.influx_url, settings.influx_db, settings.influx_user,
                                    settings.influx_password)
         self.lines: list[str] = []
-        self.stats = {"messages": 0, "rejected": 0, "events": 0, "points": 0, "dropped": 0, "write_errors": 0}
+        self.stats = {"messages": 0, "rejected": 0, "events": 0, "points": 0, "dropped": 0, "write_errors": 0,
+                      "already_replayed": 0}
         self.stopping = threading.Event()
         self.subscribed = threading.Event()
         self.client: Any = None
@@ -103,6 +107,7 @@ class AnalyticsService:
         self._writes: queue.Queue[list[str] | None] = queue.Queue()
         self._writer: threading.Thread | None = None
         self._dirty = False
+        self.replayed: dict[tuple[str, str], set[int]] = {}  # (site, node) → its latest readings replayed
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -115,6 +120,7 @@ class AnalyticsService:
             rules_mod.build(profile_id)
         restored = self._restore()
         event(log, "state_restored", firing=restored)
+        self._warm_up()
         self._worker = threading.Thread(target=self._run, name="analytics-worker", daemon=True)
         self._worker.start()
         self._writer = threading.Thread(target=self._write_loop, name="analytics-writer", daemon=True)
@@ -220,11 +226,41 @@ class AnalyticsService:
         self.stats["messages"] += 1
         try:
             if t.kind is NodeTopicKind.TELEMETRY:
-                self._emit(self.engine.process(t.site, decode_telemetry(payload, t.node, now), now))
+                decoded = decode_telemetry(payload, t.node, now)
+                if self.replayed and not self._fresh(t.site, decoded):
+                    return
+                self._emit(self.engine.process(t.site, decoded, now))
             elif t.kind is NodeTopicKind.STATUS and payload:  # an empty retained payload clears the topic
                 self._emit(self.engine.status(t.site, t.node, decode_status(payload), now))
         except WireError:
             self.stats["rejected"] += 1  # ingest counts and dead-letters it; analytics just skips it
+
+    def _warm_up(self) -> None:
+        hours = self.settings.warmup_hours
+        if hours <= 0:
+            return
+        started = time.monotonic()
+        try:
+            self.replayed, n = replay(self.engine, self.influx, hours, self._mine, now_ms())
+        except InfluxError as exc:
+            event(log, "warmup_failed", logging.WARNING, error=str(exc)[:200])
+            return
+        event(log, "warmup", hours=hours, nodes=len(self.replayed), readings=n,
+              seconds=round(time.monotonic() - started, 1))
+
+    def _fresh(self, site: str, decoded: Decoded) -> bool:
+        """Drop the readings replayed at start that the broker delivers again (its persistent session
+        kept them while analytics was down); whether any reading is left."""
+        seen = self.replayed.get((site, decoded.node))
+        if seen is None:
+            return True
+        kept = [r for r in decoded.readings if r.ts not in seen]
+        if len(kept) < len(decoded.readings):
+            self.stats["already_replayed"] += len(decoded.readings) - len(kept)
+            seqs = {r.seq for r in kept}
+            decoded.readings = kept
+            decoded.rejections = [j for j in decoded.rejections if j.seq is None or j.seq in seqs]
+        return bool(kept or decoded.rejections)
 
     def _mine(self, site: str) -> bool:
         return self.parts == 1 or site_partition(site, self.parts) == self.part

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import signal
 import subprocess
@@ -20,7 +21,7 @@ from analytics.control import control_topic
 from analytics.service import AnalyticsService, AnalyticsSettings, site_partition
 from contract import topics
 from contract.alerts import AlertEvent, decode_alert
-from contract.wire import Reading, encode_reading
+from contract.wire import Reading, encode_reading, to_line
 from ruongso.influx import InfluxClient
 from ruongso.local_services import Influxd, Mosquitto
 from ruongso.mqtt import connect_and_wait, make_client, parse_mqtt_url
@@ -198,6 +199,57 @@ def test_restart_does_not_fire_an_already_firing_alert_again(
         events = watch.of("dissolved_oxygen.crit_low")
         assert [s for s, _ in events] == ["firing", "resolved"]
         assert events[0][1] == events[1][1]
+
+
+def _field_air(i: int, node: str) -> dict[str, float]:
+    """Air temperature of a field, one reading every 5 min: a daily swing, b in a warmer spot."""
+    hour = (i * 5 / 60) % 24
+    return {"air_temp": round(24 + 5 * math.sin(2 * math.pi * (hour - 9) / 24) + (0.5 if node == "b" else 0.0)
+                              + 0.1 * ((i * 7 + ord(node)) % 3 - 1), 2)}
+
+
+@pytest.mark.parametrize("warmup_hours", [48.0, 0.0], ids=["warm", "cold"])
+def test_a_restarted_analytics_judges_drift_from_the_stored_readings_at_once(
+    broker: Mosquitto, influx: InfluxClient, service_factory: Any, warmup_hours: float
+) -> None:
+    """28 h of three thermometers are in InfluxDB when analytics starts; then c drifts 4 °C in an hour.
+    Replayed at start, the pairs know their usual difference and name c within the next hour; without
+    the replay they are still learning it (a day, judged early only at twice the limit and only from
+    the 25th reading). A reading the broker delivers again after the restart is not taken twice; a late
+    one that was never stored is taken."""
+    site = "e2e-veg-9"
+    step = 5 * MINUTE
+    now = int(time.time() * 1000) // step * step
+    history, live = 28 * 12, 20  # readings per node: stored, then sent live up to 5 min ago
+    t0 = now - (history + live) * step
+    influx.write([to_line(site, Reading(n, "boot0", i, t0 + i * step, _field_air(i, n)))
+                  for i in range(history) for n in ("a", "b", "c")])
+    svc = service_factory(site, warmup_hours=warmup_hours)
+    watch = Watcher(broker, site)
+    nodes = {n: Node(broker, site, n) for n in ("a", "b", "c")}
+    try:
+        nodes["a"].send(t0 + (history - 1) * step, _field_air(history - 1, "a"))  # replayed already
+        nodes["b"].send(t0 + (history - 1) * step - step // 2, _field_air(history - 1, "b"))  # late, never stored
+        for i in range(history, history + live):
+            for n, node in nodes.items():
+                m = _field_air(i, n)
+                if n == "c":
+                    m["air_temp"] = round(m["air_temp"] + 4.0 * min(1.0, (i - history + 1) / 12), 2)
+                node.send(t0 + i * step, m)
+        last = t0 + (history + live - 1) * step
+        wait_until(lambda: svc.engine.nodes[(site, "c")].last_ts == last, 10, what="the last reading")
+        if warmup_hours:
+            wait_until(lambda: watch.of("air_temp.drift"), 10, what="the drift alert")
+        else:
+            time.sleep(0.5)  # what was published before the last reading has arrived
+        with watch.lock:
+            drift = [e for e in watch.events if e.rule == "air_temp.drift" and e.state == "firing"]
+        assert [e.node for e in drift] == (["c"] if warmup_hours else [])
+        assert svc.stats["already_replayed"] == (1 if warmup_hours else 0)
+    finally:
+        watch.close()
+        for node in nodes.values():
+            node.close()
 
 
 def test_acknowledge_and_silence_over_mqtt(broker: Mosquitto, service_factory: Any) -> None:
