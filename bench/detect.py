@@ -65,7 +65,7 @@ def _farm(args: argparse.Namespace, faults: tuple[str, ...]) -> Farm:
                 fault_rate=args.fault_rate if faults else 0.0)
 
 
-def _directory(farm: Farm) -> SiteDirectory:
+def site_directory(farm: Farm) -> SiteDirectory:
     d = SiteDirectory()
     for s in farm.manifest()["sites"]:
         d.configured[s["site"]] = SiteConfig(s["site"], s["profile"], None, s["lat"], s["lon"])
@@ -74,7 +74,7 @@ def _directory(farm: Farm) -> SiteDirectory:
 
 def run_engine(farm: Farm) -> tuple[dict[tuple[str, str, str], list[list[int]]], list, int, float]:
     """Firing intervals per (site, node, rule), all events, messages, seconds."""
-    engine = Engine(_directory(farm))
+    engine = Engine(site_directory(farm))
     intervals: dict[tuple[str, str, str], list[list[int]]] = defaultdict(list)
     events = []
     n = 0
@@ -340,7 +340,7 @@ def live_speed(messages: int) -> None:
     farm = Farm(sites=7, nodes_per_site=3, start_ms=START, duration_s=2 * 86400, interval_s=60, seed=3)
     msgs2 = [(NodeTopic.parse(t), p, m.at_ms) for t, p, m in farm.messages()]
     qs = sum(len(s["nodes"][0]["quantities"]) for s in farm.manifest()["sites"]) / len(farm.manifest()["sites"])
-    engine = Engine(_directory(farm))
+    engine = Engine(site_directory(farm))
     t = time.perf_counter()
     for nt, payload, now in msgs2:
         engine.process(nt.site, decode_telemetry(payload, nt.node, now_ms=now), now)

@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analytics.engine import Engine
-from analytics.sites import SiteConfig, SiteDirectory
 from analytics.warmup import replay
+from bench.detect import site_directory
 from contract.topics import NodeTopic
 from contract.wire import Decoded, WireError, decode_telemetry, to_line
 from ruongso.influx import InfluxClient
@@ -39,9 +39,7 @@ def main() -> None:
     now = int(time.time() * 1000)
     farm = Farm(sites=args.sites, nodes_per_site=args.nodes_per_site, start_ms=now - int(args.hours * 3_600_000),
                 duration_s=args.hours * 3600, interval_s=300.0, seed=5)
-    directory = SiteDirectory()
-    for s in farm.manifest()["sites"]:
-        directory.configured[s["site"]] = SiteConfig(s["site"], s["profile"], None, s["lat"], s["lon"])
+    directory = site_directory(farm)
     decoded: list[tuple[str, Decoded, int]] = []
     for topic, payload, meta in farm.messages():
         try:
