@@ -43,6 +43,7 @@ def replay(engine: Engine, influx: InfluxClient, hours: float, mine: Callable[[s
     real = engine.lifecycle
     engine.lifecycle = Lifecycle(real.repeat_ms)
     n = 0
+    replayed: set[tuple[str, str]] = set()
     try:
         for site in names:
             if not mine(site):
@@ -54,6 +55,7 @@ def replay(engine: Engine, influx: InfluxClient, hours: float, mine: Callable[[s
             for ts, node, reading in heapq.merge(*nodes, key=lambda t: t[0]):
                 engine.process(site, Decoded(node, REPLAY_BOOT, [reading]), ts)
                 n += 1
+                replayed.add((site, node))
                 if ts > until_ms - REDELIVERY_MS:
                     recent.setdefault((site, node), set()).add(ts)
     finally:
@@ -61,6 +63,13 @@ def replay(engine: Engine, influx: InfluxClient, hours: float, mine: Callable[[s
         for ns in engine.nodes.values():
             for f in ns.faults.values():
                 f.alerting = True  # judged again against the real alerts at the next live reading
+        # A node's silence counts from now, as if it had just been seen, unless it was offline before the
+        # restart: the stored readings stop when the system stopped (a power cut stops ingest too), and the
+        # telemetry held meanwhile has not been delivered yet.
+        for key in replayed:
+            ns = engine.nodes[key]
+            if (*key, "node.offline") not in real.active:
+                ns.last_seen = max(ns.last_seen, until_ms)
     return recent, n
 
 

@@ -252,6 +252,28 @@ def test_a_restarted_analytics_judges_drift_from_the_stored_readings_at_once(
             node.close()
 
 
+def test_a_restart_after_a_power_cut_does_not_call_every_node_offline(
+    broker: Mosquitto, influx: InfluxClient, service_factory: Any
+) -> None:
+    """The stored readings stop an hour before analytics starts again (ingest was down too, and the
+    nodes' telemetry held meanwhile is still on its way): the replay teaches analytics the nodes'
+    intervals, but their silence counts from the restart."""
+    site = "e2e-veg-10"
+    step = 5 * MINUTE
+    t0 = int(time.time() * 1000) - 3_600_000 - 300 * step
+    influx.write([to_line(site, Reading(n, "boot0", i, t0 + i * step, _field_air(i, n)))
+                  for i in range(300) for n in ("a", "b")])
+    watch = Watcher(broker, site)
+    try:
+        svc = service_factory(site)
+        assert svc.engine.nodes[(site, "a")].interval_ms == step  # replayed
+        time.sleep(4 * svc.settings.tick_interval_s)
+        with watch.lock:
+            assert [e for e in watch.events if e.rule == "node.offline"] == []
+    finally:
+        watch.close()
+
+
 def test_acknowledge_and_silence_over_mqtt(broker: Mosquitto, service_factory: Any) -> None:
     site = "e2e-pond-5"
     service_factory(site)
