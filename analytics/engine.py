@@ -61,6 +61,9 @@ DRIFT_SPARES: Final = frozenset({"dissolved_oxygen"})
 MAX_PEERS: Final = 3  # neighbours a node is compared with for drift (2 of 3 agreeing still name the culprit)
 SILENT_INTERVALS: Final = 3  # agronomy.md §10: no reading for 3 × interval → warning
 LOSS_FIRE, LOSS_CLEAR = 0.2, 0.1
+# The boot id of readings replayed from storage at start (analytics/warmup.py), which does not keep it:
+# the node's first live boot continues their sequence numbers, unless they went back (it rebooted).
+REPLAYED_BOOT: Final = "replayed"
 _SAFE: Final[dict[str, Any]] = {"__builtins__": {}}
 
 
@@ -143,8 +146,11 @@ class NodeState:
                 self.interval_ms = sorted(self.dts)[len(self.dts) // 2]
             self.last_ts = r.ts
         if r.boot != self.boot:
-            self.boot, self.max_seq, self.seqs, self.first_seq, self.loss = r.boot, r.seq, {r.seq}, r.seq, 0.0
-            return
+            if self.boot == REPLAYED_BOOT and r.seq > self.max_seq - 10:
+                self.boot = r.boot
+            else:
+                self.boot, self.max_seq, self.seqs, self.first_seq, self.loss = r.boot, r.seq, {r.seq}, r.seq, 0.0
+                return
         self.seqs.add(r.seq)
         if r.seq > self.max_seq:
             self.max_seq = r.seq

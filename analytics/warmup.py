@@ -15,13 +15,12 @@ import heapq
 import math
 from collections.abc import Callable, Iterator
 
-from analytics.engine import Engine
+from analytics.engine import REPLAYED_BOOT, Engine
 from analytics.lifecycle import Lifecycle
 from contract.quantities import QUANTITIES
 from contract.wire import MEASUREMENT, Decoded, Reading
 from ruongso.influx import InfluxClient, Series, quote_ident
 
-REPLAY_BOOT = "replay"  # the stored readings do not keep their boot id
 # The readings the broker may deliver again: those published while analytics was down, which its
 # persistent session keeps for an hour (analytics.service SESSION_EXPIRY_S), with room for late clocks.
 REDELIVERY_MS = 2 * 3_600_000
@@ -53,7 +52,7 @@ def replay(engine: Engine, influx: InfluxClient, hours: float, mine: Callable[[s
                  'GROUP BY "node" ORDER BY time ASC')
             nodes = (_readings(s) for s in influx.query(q))
             for ts, node, reading in heapq.merge(*nodes, key=lambda t: t[0]):
-                engine.process(site, Decoded(node, REPLAY_BOOT, [reading]), ts)
+                engine.process(site, Decoded(node, REPLAYED_BOOT, [reading]), ts)
                 n += 1
                 replayed.add((site, node))
                 if ts > until_ms - REDELIVERY_MS:
@@ -80,7 +79,7 @@ def _readings(s: Series) -> Iterator[tuple[int, str, Reading]]:
         m = {k: v for k, v in m.items() if math.isfinite(v)}
         ts = int(row["time"])
         seq = row.get("seq")
-        yield ts, node, Reading(node, REPLAY_BOOT, int(seq) if isinstance(seq, int | float) else 0, ts, m,
+        yield ts, node, Reading(node, REPLAYED_BOOT, int(seq) if isinstance(seq, int | float) else 0, ts, m,
                                 _number(row.get("battery_v")), _number(row.get("rssi")))
 
 

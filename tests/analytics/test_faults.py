@@ -7,8 +7,11 @@ import itertools
 import math
 import random
 
-from analytics.engine import Engine
+import pytest
+
+from analytics.engine import REPLAYED_BOOT, Engine
 from analytics.faults import LIGHT_DEAD_AT_ZERO_SUN_H, LIGHT_NIGHT_SUN_H, STUCK_MIN, SeriesFaults
+from contract.wire import Decoded, Reading
 from tests.analytics.helpers import HOUR, MIDNIGHT_ICT, MINUTE, Feeder
 
 SITE = "t-pond-1"  # fish_pond by its slug
@@ -145,6 +148,30 @@ def test_sequence_gaps_raise_a_link_loss_alert() -> None:
         f.send("n1", ts + i * MINUTE, {"dissolved_oxygen": _do(i, rnd)})
     fired = f.of("node.link_loss", "firing")
     assert len(fired) == 1 and fired[0].kind == "node" and fired[0].value is not None and fired[0].value > 20
+
+
+@pytest.mark.parametrize("rebooted", [False, True])
+def test_link_loss_carries_on_from_replayed_readings_unless_the_node_rebooted(rebooted: bool) -> None:
+    """Readings replayed from storage at a restart keep no boot id (analytics/warmup.py): a node whose live
+    sequence numbers carry on from them keeps its link-loss alert; one whose numbers start again has
+    rebooted, and its loss is counted afresh."""
+    e = Engine()
+    rnd = random.Random(4)
+    seq, ts = 0, MIDNIGHT_ICT
+    events = []
+    for i in range(600):
+        boot = REPLAYED_BOOT if i < 300 else "live-boot"
+        if i == 300 and rebooted:
+            seq = 0
+        if rnd.random() < 0.4:  # lost on the way, before and after the restart
+            seq += 1
+            continue
+        r = Reading("n1", boot, seq, ts + i * MINUTE, {"dissolved_oxygen": _do(i, rnd)})
+        events += e.process(SITE, Decoded("n1", boot, [r]), ts + i * MINUTE).events
+        seq += 1
+    loss = [(x.state, x.ts >= ts + 300 * MINUTE) for x in events if x.rule == "node.link_loss"]
+    assert loss[0] == ("firing", False)
+    assert (("resolved", True) in loss) == rebooted
 
 
 def test_an_implausible_battery_reading_alerts_and_clears() -> None:
