@@ -3,7 +3,8 @@
 The detectors learn from the stream (a pair's baseline over a day, daily profiles over two, a probe's
 flat-run tail, its noise), and a day's derived indicators (degree days, ET0, wetness hours) are built
 from the whole day's readings. All of that lives in memory: a restarted analytics would judge drift
-only at twice its limit for a day and write the day's indicators from the readings after the restart.
+only at twice its limit for a day, and the day of the restart would get its daily indicators from part
+of the day or, with less than 80 % of the day's readings, none.
 InfluxDB holds every accepted reading (ingest writes them), so the engine is rebuilt by feeding it
 those readings in time order, site by site, with its alert lifecycle set aside: nothing is published
 or written, and the alerts restored from the state file stay as they were.
